@@ -1,0 +1,84 @@
+//! Builds the `plugin` crate for `wasm32-wasip2` with a child cargo and its own
+//! target directory (the pattern of wasmtime's `test-programs`), so that a
+//! plain `cargo build` or `cargo test --workspace` produces the component the
+//! host embeds, and exports its path as `PLUGIN_WASM`.
+//!
+//! The child gets its own `--target-dir` under `OUT_DIR`, which avoids waiting
+//! on the parent's build-directory lock (rust-lang/cargo#8938).
+
+use std::env;
+use std::path::PathBuf;
+use std::process::Command;
+
+fn main() {
+    let manifest_dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap_or_default());
+    let root = manifest_dir
+        .parent()
+        .map(PathBuf::from)
+        .unwrap_or_else(|| manifest_dir.clone());
+    let out_dir = PathBuf::from(env::var("OUT_DIR").unwrap_or_default());
+    let target_dir = out_dir.join("plugin-target");
+    let profile = if env::var("PROFILE").as_deref() == Ok("release") {
+        "release"
+    } else {
+        "debug"
+    };
+
+    for path in ["plugin/src", "plugin/Cargo.toml", "wit", "templates.json", "Cargo.lock"] {
+        println!("cargo::rerun-if-changed={}", root.join(path).display());
+    }
+    println!("cargo::rerun-if-env-changed=RUSTFLAGS");
+
+    let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
+    let mut cmd = Command::new(cargo);
+    cmd.current_dir(&root)
+        .arg("build")
+        .arg("--package=plugin")
+        .arg("--lib")
+        .arg("--target=wasm32-wasip2")
+        .arg("--locked")
+        .arg(format!("--target-dir={}", target_dir.display()))
+        .env("CARGO_BUILD_BUILD_DIR", &target_dir)
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        .env_remove("RUSTC_WRAPPER")
+        .env_remove("RUSTC_WORKSPACE_WRAPPER")
+        .env_remove("CARGO_TARGET_DIR");
+    // Only -D warnings is forwarded: host flags (e.g. -C target-cpu) must not
+    // leak into the wasm build, but CI's deny-warnings should cover the guest.
+    let parent_flags = env::var("RUSTFLAGS").unwrap_or_default();
+    if parent_flags.contains("-D warnings") || parent_flags.contains("-Dwarnings") {
+        cmd.env("RUSTFLAGS", "-D warnings");
+    } else {
+        cmd.env_remove("RUSTFLAGS");
+    }
+    if profile == "release" {
+        cmd.arg("--release");
+    }
+
+    let output = match cmd.output() {
+        Ok(o) => o,
+        Err(e) => panic!("could not run cargo to build the plugin: {e}"),
+    };
+    if !output.status.success() {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let hint = if stderr.contains("wasm32-wasip2") && stderr.contains("target may not be installed")
+        {
+            "\n\nThe wasm32-wasip2 target is missing: run `rustup target add wasm32-wasip2`.\n"
+        } else {
+            ""
+        };
+        panic!(
+            "building the plugin for wasm32-wasip2 failed{hint}\n--- child cargo stdout ---\n{}\n--- child cargo stderr ---\n{}",
+            String::from_utf8_lossy(&output.stdout),
+            stderr
+        );
+    }
+    let wasm = target_dir
+        .join("wasm32-wasip2")
+        .join(profile)
+        .join("plugin.wasm");
+    if !wasm.exists() {
+        panic!("the plugin build succeeded but {} is missing", wasm.display());
+    }
+    println!("cargo::rustc-env=PLUGIN_WASM={}", wasm.display());
+}

@@ -1,0 +1,709 @@
+//! Drives `send` over a whole input and accounts for every record: each ends
+//! delivered, dead-lettered with a reason, or reported not attempted.
+//!
+//! The plugin classifies each record's outcome; this loop applies the host's
+//! policy to it: retry with backoff (never sooner than the remote's
+//! Retry-After), dead-letter what is permanent, stop at a halt.
+
+use crate::input::{InputItem, Items};
+use crate::runtime::{
+    Exchange, Fault, Instance, InputRecord, Limits, Outcome, RecordOutcome, Runtime, Tenant,
+};
+use anyhow::Context as _;
+use serde::Serialize;
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
+use tokio::sync::{Semaphore, mpsc};
+
+/// How a run behaves.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Instances (so requests) in flight at once for this flow.
+    pub concurrency: usize,
+    /// Records handed to one `send` call.
+    pub chunk: usize,
+    /// Attempts per record before it is dead-lettered `retries_exhausted`.
+    pub max_attempts: u32,
+    /// First backoff step; doubles per attempt, full jitter.
+    pub backoff_base: Duration,
+    /// Longest backoff.
+    pub backoff_cap: Duration,
+    /// Dead-letter file (JSON Lines).
+    pub dead_letter: Option<PathBuf>,
+    /// Response-webhook records file (JSON Lines).
+    pub responses: Option<PathBuf>,
+    /// Records known in advance, for progress.
+    pub total_hint: Option<u64>,
+    /// Show progress on stderr.
+    pub progress: bool,
+    /// Sandbox limits for every instance.
+    pub limits: Limits,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            concurrency: 8,
+            chunk: 16,
+            max_attempts: 5,
+            backoff_base: Duration::from_millis(250),
+            backoff_cap: Duration::from_secs(30),
+            dead_letter: None,
+            responses: None,
+            total_hint: None,
+            progress: false,
+            limits: Limits::default(),
+        }
+    }
+}
+
+/// The summary a run ends with. `input = delivered + dead_lettered + not_attempted`.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct Summary {
+    /// Records in the input (good or bad).
+    pub input: u64,
+    /// Records the remote accepted.
+    pub delivered: u64,
+    /// Records dead-lettered with a reason.
+    pub dead_lettered: u64,
+    /// Records never attempted (the flow halted).
+    pub not_attempted: u64,
+    /// HTTP requests issued.
+    pub requests: u64,
+    /// Requests that were re-sends of an earlier attempt.
+    pub retries: u64,
+    /// Wall-clock time of the run.
+    pub elapsed_ms: u64,
+}
+
+/// Why a flow halted.
+#[derive(Debug, Clone, Serialize)]
+pub struct HaltInfo {
+    /// `unauthorized`, `forbidden`, `missing_endpoint_permission`, ...
+    pub code: String,
+    /// The remote's message.
+    pub message: String,
+    /// The permission the endpoint needs.
+    pub permission: Option<String>,
+}
+
+/// What a run produced.
+#[derive(Debug, Clone)]
+pub struct Report {
+    /// The counts.
+    pub summary: Summary,
+    /// Set when the flow halted.
+    pub halt: Option<HaltInfo>,
+    /// Response-webhook records, in the order they were produced.
+    pub responses: Vec<Value>,
+    /// The configure summary's warnings.
+    pub warnings: Vec<String>,
+}
+
+/// A configuration the component refused, or a flow that cannot start.
+#[derive(Debug)]
+pub struct ConfigRefused(pub String);
+impl std::fmt::Display for ConfigRefused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+impl std::error::Error for ConfigRefused {}
+
+/// Renders a `configure` refusal as one sentence.
+pub fn config_error_text(e: &crate::runtime::ConfigError) -> String {
+    use crate::runtime::ConfigError as E;
+    match e {
+        E::Malformed(m) => format!("the config is not a JSON object: {m}"),
+        E::UnknownKey(k) => format!("config key `{k}` is not known"),
+        E::Missing(p) => format!("config key `{}` is missing: {}", p.key, p.reason),
+        E::Invalid(p) => format!("config key `{}` is invalid: {}", p.key, p.reason),
+        E::AlreadyConfigured => "the instance was already configured".into(),
+    }
+}
+
+/// Makes a configured instance, or explains why not.
+pub async fn configured(
+    runtime: &Runtime,
+    tenant: &Tenant,
+    limits: &Limits,
+    config: &str,
+) -> anyhow::Result<(Instance, crate::runtime::ConfigSummary)> {
+    let mut inst = runtime.instantiate(tenant, limits).await?;
+    match inst.configure(config).await {
+        Ok(Ok(summary)) => Ok((inst, summary)),
+        Ok(Err(e)) => Err(ConfigRefused(config_error_text(&e)).into()),
+        Err(fault) => Err(anyhow::anyhow!("the component faulted during configure: {fault}")),
+    }
+}
+
+struct Job {
+    records: Vec<Pending>,
+}
+
+#[derive(Clone)]
+struct Pending {
+    index: u64,
+    json: String,
+    attempts: u32,
+    last: Option<(String, String)>,
+}
+
+struct Shared {
+    opts: Options,
+    halted: AtomicBool,
+    halt: Mutex<Option<HaltInfo>>,
+    delivered: AtomicU64,
+    dead: AtomicU64,
+    not_attempted: AtomicU64,
+    retries: AtomicU64,
+    requests: AtomicU64,
+    dead_letter: Mutex<Option<std::io::BufWriter<std::fs::File>>>,
+    responses_file: Mutex<Option<std::io::BufWriter<std::fs::File>>>,
+    responses: Mutex<Vec<Value>>,
+    outstanding: Semaphore,
+    write_error: Mutex<Option<String>>,
+}
+
+impl Shared {
+    fn dead_letter(&self, index: u64, record: Value, code: &str, reason: &str, attempts: u32) {
+        self.dead.fetch_add(1, Ordering::Relaxed);
+        let line = json!({
+            "index": index, "record": record, "code": code, "reason": reason, "attempts": attempts,
+        });
+        self.write_line(&self.dead_letter, &line);
+    }
+
+    fn write_line(&self, w: &Mutex<Option<std::io::BufWriter<std::fs::File>>>, v: &Value) {
+        let mut g = w.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(w) = g.as_mut()
+            && let Err(e) = writeln!(w, "{v}")
+        {
+            *self.write_error.lock().unwrap_or_else(|e| e.into_inner()) = Some(e.to_string());
+        }
+    }
+
+    fn publish(&self, v: Value) {
+        self.write_line(&self.responses_file, &v);
+        self.responses.lock().unwrap_or_else(|e| e.into_inner()).push(v);
+    }
+}
+
+fn open_out(p: &Option<PathBuf>) -> anyhow::Result<Option<std::io::BufWriter<std::fs::File>>> {
+    match p {
+        None => Ok(None),
+        Some(p) => Ok(Some(std::io::BufWriter::new(
+            std::fs::File::create(p).with_context(|| format!("cannot write {}", p.display()))?,
+        ))),
+    }
+}
+
+/// Sends every record of `items` through `config` for `tenant`.
+pub async fn run(
+    runtime: &Runtime,
+    tenant: &Tenant,
+    config: &str,
+    items: Items,
+    opts: Options,
+) -> anyhow::Result<Report> {
+    let start = Instant::now();
+    let concurrency = opts.concurrency.max(1);
+    // Configure one instance first: a refused config stops the run before
+    // any input is read.
+    let (first, summary) = configured(runtime, tenant, &opts.limits, config).await?;
+    let mut instances = vec![first];
+    for _ in 1..concurrency {
+        instances.push(configured(runtime, tenant, &opts.limits, config).await?.0);
+    }
+    let in_flight_cap = (concurrency * opts.chunk.max(1) * 4).max(64);
+    let shared = Arc::new(Shared {
+        dead_letter: Mutex::new(open_out(&opts.dead_letter)?),
+        responses_file: Mutex::new(open_out(&opts.responses)?),
+        opts: opts.clone(),
+        halted: AtomicBool::new(false),
+        halt: Mutex::new(None),
+        delivered: AtomicU64::new(0),
+        dead: AtomicU64::new(0),
+        not_attempted: AtomicU64::new(0),
+        retries: AtomicU64::new(0),
+        requests: AtomicU64::new(0),
+        responses: Mutex::new(Vec::new()),
+        outstanding: Semaphore::new(in_flight_cap),
+        write_error: Mutex::new(None),
+    });
+
+    let (job_tx, job_rx) = mpsc::unbounded_channel::<Option<Job>>();
+    let job_rx = Arc::new(tokio::sync::Mutex::new(job_rx));
+    let mut workers = tokio::task::JoinSet::new();
+    for inst in instances {
+        let shared = shared.clone();
+        let rx = job_rx.clone();
+        let tx = job_tx.clone();
+        let runtime = runtime.clone();
+        let tenant = tenant.clone();
+        let config = config.to_string();
+        workers.spawn(async move {
+            worker(inst, &runtime, &tenant, &config, shared, rx, tx).await;
+        });
+    }
+
+    // The reader: a blocking thread feeding records through a bounded channel.
+    let (item_tx, mut item_rx) = mpsc::channel::<InputItem>(1024);
+    let reader = std::thread::spawn(move || {
+        for item in items {
+            if item_tx.blocking_send(item).is_err() {
+                break;
+            }
+        }
+    });
+
+    let mut input = 0u64;
+    let mut chunk: Vec<Pending> = Vec::new();
+    let progress = Progress::new(opts.progress, opts.total_hint);
+    let chunk_size = opts.chunk.max(1);
+    loop {
+        let item = tokio::select! {
+            item = item_rx.recv() => item,
+            _ = tokio::time::sleep(Duration::from_millis(20)), if !chunk.is_empty() => {
+                // Input is slow: don't hold a partial chunk back.
+                flush(&shared, &job_tx, &mut chunk).await;
+                continue;
+            }
+        };
+        let Some(item) = item else { break };
+        input += 1;
+        progress.tick(&shared, input);
+        match item {
+            InputItem::Bad {
+                index,
+                record,
+                code,
+                reason,
+            } => shared.dead_letter(index, record, code, &reason, 0),
+            InputItem::Record { index, json } => {
+                if shared.halted.load(Ordering::Relaxed) {
+                    shared.not_attempted.fetch_add(1, Ordering::Relaxed);
+                    continue;
+                }
+                chunk.push(Pending {
+                    index,
+                    json,
+                    attempts: 0,
+                    last: None,
+                });
+                if chunk.len() >= chunk_size {
+                    flush(&shared, &job_tx, &mut chunk).await;
+                }
+            }
+        }
+    }
+    flush(&shared, &job_tx, &mut chunk).await;
+    let _ = reader.join();
+    // Wait until every record handed out has come back.
+    let _all = shared
+        .outstanding
+        .acquire_many(in_flight_cap as u32)
+        .await
+        .context("internal: the delivery queue closed early")?;
+    for _ in 0..concurrency {
+        let _ = job_tx.send(None);
+    }
+    while workers.join_next().await.is_some() {}
+    progress.finish(&shared, input);
+
+    for w in [&shared.dead_letter, &shared.responses_file] {
+        if let Some(w) = w.lock().unwrap_or_else(|e| e.into_inner()).as_mut() {
+            w.flush().context("flushing an output file")?;
+            w.get_ref().sync_all().context("syncing an output file")?;
+        }
+    }
+    if let Some(e) = shared.write_error.lock().unwrap_or_else(|e| e.into_inner()).take() {
+        anyhow::bail!("writing an output file failed: {e}");
+    }
+    let summary_out = Summary {
+        input,
+        delivered: shared.delivered.load(Ordering::Relaxed),
+        dead_lettered: shared.dead.load(Ordering::Relaxed),
+        not_attempted: shared.not_attempted.load(Ordering::Relaxed),
+        requests: shared.requests.load(Ordering::Relaxed),
+        retries: shared.retries.load(Ordering::Relaxed),
+        elapsed_ms: start.elapsed().as_millis() as u64,
+    };
+    let responses = std::mem::take(&mut *shared.responses.lock().unwrap_or_else(|e| e.into_inner()));
+    let halt = shared.halt.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    Ok(Report {
+        summary: summary_out,
+        halt,
+        responses,
+        warnings: summary.warnings,
+    })
+}
+
+async fn flush(shared: &Arc<Shared>, tx: &mpsc::UnboundedSender<Option<Job>>, chunk: &mut Vec<Pending>) {
+    if chunk.is_empty() {
+        return;
+    }
+    let records = std::mem::take(chunk);
+    if let Ok(permit) = shared.outstanding.acquire_many(records.len() as u32).await {
+        permit.forget();
+    }
+    let _ = tx.send(Some(Job { records }));
+}
+
+fn release(shared: &Shared, n: usize) {
+    shared.outstanding.add_permits(n);
+}
+
+async fn worker(
+    mut inst: Instance,
+    runtime: &Runtime,
+    tenant: &Tenant,
+    config: &str,
+    shared: Arc<Shared>,
+    rx: Arc<tokio::sync::Mutex<mpsc::UnboundedReceiver<Option<Job>>>>,
+    tx: mpsc::UnboundedSender<Option<Job>>,
+) {
+    loop {
+        let job = { rx.lock().await.recv().await };
+        let Some(Some(job)) = job else { return };
+        let n = job.records.len();
+        if shared.halted.load(Ordering::Relaxed) {
+            shared.not_attempted.fetch_add(n as u64, Ordering::Relaxed);
+            release(&shared, n);
+            continue;
+        }
+        let before = inst.stats().requests.load(Ordering::Relaxed);
+        let result = call_send(&mut inst, &job.records).await;
+        let after = inst.stats().requests.load(Ordering::Relaxed);
+        shared.requests.fetch_add(after - before, Ordering::Relaxed);
+        match result {
+            Ok(outcomes) => {
+                handle_outcomes(&mut inst, &shared, &tx, job.records, outcomes).await;
+            }
+            Err(fault) => {
+                eprintln!("plugin fault in tenant {}: {fault}", tenant.name);
+                // Contain the fault: a fresh instance, then each record alone,
+                // once; a record that kills it again is dead-lettered.
+                match configured(runtime, tenant, &shared.opts.limits, config).await {
+                    Ok((fresh, _)) => inst = fresh,
+                    Err(e) => {
+                        for p in &job.records {
+                            shared.dead_letter(
+                                p.index,
+                                record_value(&p.json),
+                                "plugin_fault",
+                                &format!("{fault}; re-instantiating failed: {e:#}"),
+                                p.attempts + 1,
+                            );
+                        }
+                        release(&shared, n);
+                        continue;
+                    }
+                }
+                for p in job.records {
+                    let before = inst.stats().requests.load(Ordering::Relaxed);
+                    let r = call_send(&mut inst, std::slice::from_ref(&p)).await;
+                    let after = inst.stats().requests.load(Ordering::Relaxed);
+                    shared.requests.fetch_add(after - before, Ordering::Relaxed);
+                    match r {
+                        Ok(outcomes) => {
+                            handle_outcomes(&mut inst, &shared, &tx, vec![p], outcomes).await
+                        }
+                        Err(f2) => {
+                            shared.dead_letter(
+                                p.index,
+                                record_value(&p.json),
+                                "plugin_fault",
+                                &f2.to_string(),
+                                p.attempts + 1,
+                            );
+                            release(&shared, 1);
+                            if let Ok((fresh, _)) =
+                                configured(runtime, tenant, &shared.opts.limits, config).await
+                            {
+                                inst = fresh;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+async fn call_send(inst: &mut Instance, records: &[Pending]) -> Result<Vec<RecordOutcome>, Fault> {
+    let input: Vec<InputRecord> = records
+        .iter()
+        .map(|p| InputRecord {
+            index: p.index,
+            json: p.json.clone(),
+        })
+        .collect();
+    match inst.send(input).await? {
+        Ok(outcomes) => Ok(outcomes),
+        Err(e) => Err(Fault(format!("send refused the call: {e:?}"))),
+    }
+}
+
+fn record_value(json: &str) -> Value {
+    serde_json::from_str(json).unwrap_or_else(|_| Value::String(json.to_string()))
+}
+
+async fn handle_outcomes(
+    inst: &mut Instance,
+    shared: &Arc<Shared>,
+    tx: &mpsc::UnboundedSender<Option<Job>>,
+    records: Vec<Pending>,
+    outcomes: Vec<RecordOutcome>,
+) {
+    let mut by_index: HashMap<u64, Outcome> =
+        outcomes.into_iter().map(|o| (o.index, o.outcome)).collect();
+    let mut published: Vec<Exchange> = Vec::new();
+    let mut retry_later: Vec<Pending> = Vec::new();
+    let mut retry_after: Option<Duration> = None;
+    let mut done = 0usize;
+    for mut p in records {
+        p.attempts += 1;
+        let Some(outcome) = by_index.remove(&p.index) else {
+            shared.dead_letter(
+                p.index,
+                record_value(&p.json),
+                "plugin_error",
+                "the plugin returned no outcome for this record",
+                p.attempts,
+            );
+            done += 1;
+            continue;
+        };
+        match outcome {
+            Outcome::Delivered(d) => {
+                shared.delivered.fetch_add(1, Ordering::Relaxed);
+                note_exchange(&mut published, Some(d.exchange));
+                done += 1;
+            }
+            Outcome::Rejected(r) => {
+                shared.dead_letter(p.index, record_value(&p.json), &r.code, &r.message, p.attempts);
+                note_exchange(&mut published, r.exchange);
+                done += 1;
+            }
+            Outcome::Halt(h) => {
+                if !shared.halted.swap(true, Ordering::Relaxed) {
+                    *shared.halt.lock().unwrap_or_else(|e| e.into_inner()) = Some(HaltInfo {
+                        code: h.code.clone(),
+                        message: h.message.clone(),
+                        permission: h.permission.clone(),
+                    });
+                }
+                inst.halt_http();
+                shared.not_attempted.fetch_add(1, Ordering::Relaxed);
+                done += 1;
+            }
+            Outcome::Retry(r) => {
+                if p.attempts > 0 && r.exchange.is_some() {
+                    note_exchange(&mut published, r.exchange.clone());
+                }
+                if shared.halted.load(Ordering::Relaxed) {
+                    shared.not_attempted.fetch_add(1, Ordering::Relaxed);
+                    done += 1;
+                } else if p.attempts >= shared.opts.max_attempts {
+                    shared.dead_letter(
+                        p.index,
+                        record_value(&p.json),
+                        "retries_exhausted",
+                        &format!(
+                            "gave up after {} attempts; last error {}: {}",
+                            p.attempts, r.code, r.message
+                        ),
+                        p.attempts,
+                    );
+                    done += 1;
+                } else {
+                    if let Some(ra) = r.retry_after.as_deref().and_then(parse_retry_after) {
+                        retry_after = Some(retry_after.map_or(ra, |x| x.max(ra)));
+                    }
+                    p.last = Some((r.code, r.message));
+                    retry_later.push(p);
+                }
+            }
+        }
+    }
+    for ex in published {
+        match inst.on_response(ex).await {
+            Ok(Ok(Some(text))) => shared.publish(record_value(&text)),
+            Ok(Ok(None)) => {}
+            Ok(Err(e)) => eprintln!("on-response refused an exchange: {e:?}"),
+            Err(f) => eprintln!("on-response faulted: {f}"),
+        }
+    }
+    release(shared, done);
+    if !retry_later.is_empty() {
+        let attempts = retry_later.iter().map(|p| p.attempts).max().unwrap_or(1);
+        let delay = backoff(&shared.opts, attempts, retry_after);
+        shared
+            .retries
+            .fetch_add(retry_later.len() as u64, Ordering::Relaxed);
+        let tx = tx.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(delay).await;
+            let _ = tx.send(Some(Job {
+                records: retry_later,
+            }));
+        });
+    }
+}
+
+fn note_exchange(published: &mut Vec<Exchange>, ex: Option<Exchange>) {
+    if let Some(ex) = ex
+        && !published.iter().any(|p| p.request.records == ex.request.records && p.request.path == ex.request.path && p.request.body == ex.request.body)
+    {
+        published.push(ex);
+    }
+}
+
+/// Exponential backoff with full jitter, never sooner than `floor`.
+pub fn backoff(opts: &Options, attempt: u32, floor: Option<Duration>) -> Duration {
+    let exp = opts
+        .backoff_base
+        .saturating_mul(1u32 << attempt.saturating_sub(1).min(16))
+        .min(opts.backoff_cap);
+    let jitter = exp.mul_f64(random_unit());
+    match floor {
+        Some(f) => jitter.max(f),
+        None => jitter,
+    }
+}
+
+fn random_unit() -> f64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(
+        SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0),
+    );
+    (h.finish() >> 11) as f64 / (1u64 << 53) as f64
+}
+
+/// Reads a `Retry-After` value: delay-seconds or an HTTP date.
+pub fn parse_retry_after(v: &str) -> Option<Duration> {
+    let v = v.trim();
+    if let Ok(secs) = v.parse::<u64>() {
+        return Some(Duration::from_secs(secs.min(3600)));
+    }
+    let when = httpdate_parse(v)?;
+    Some(when.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO).min(Duration::from_secs(3600)))
+}
+
+/// Parses an IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`).
+fn httpdate_parse(v: &str) -> Option<SystemTime> {
+    let parts: Vec<&str> = v.split_whitespace().collect();
+    if parts.len() != 6 || parts[5] != "GMT" {
+        return None;
+    }
+    let day: u64 = parts[1].parse().ok()?;
+    let month = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ]
+    .iter()
+    .position(|m| *m == parts[2])? as u64
+        + 1;
+    let year: i64 = parts[3].parse().ok()?;
+    let hms: Vec<u64> = parts[4].split(':').filter_map(|x| x.parse().ok()).collect();
+    if hms.len() != 3 || !(1..=31).contains(&day) {
+        return None;
+    }
+    // Days from civil (Howard Hinnant's algorithm).
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let m = month as i64;
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + day as i64 - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146097 + doe - 719468;
+    if days < 0 {
+        return None;
+    }
+    let secs = days as u64 * 86400 + hms[0] * 3600 + hms[1] * 60 + hms[2];
+    Some(SystemTime::UNIX_EPOCH + Duration::from_secs(secs))
+}
+
+struct Progress {
+    on: bool,
+    total: Option<u64>,
+    start: Instant,
+    last: Mutex<Instant>,
+}
+
+impl Progress {
+    fn new(on: bool, total: Option<u64>) -> Progress {
+        Progress {
+            on,
+            total,
+            start: Instant::now(),
+            last: Mutex::new(Instant::now()),
+        }
+    }
+    fn line(&self, shared: &Shared, read: u64) -> String {
+        let done = shared.delivered.load(Ordering::Relaxed)
+            + shared.dead.load(Ordering::Relaxed)
+            + shared.not_attempted.load(Ordering::Relaxed);
+        let secs = self.start.elapsed().as_secs_f64().max(0.001);
+        let rate = done as f64 / secs;
+        let total = self.total.unwrap_or(read);
+        let eta = if rate > 0.0 && total > done {
+            format!("{:.0}s", (total - done) as f64 / rate)
+        } else {
+            "-".into()
+        };
+        format!("\r{done}/{total} records, {rate:.0}/s, ETA {eta}   ")
+    }
+    fn tick(&self, shared: &Shared, read: u64) {
+        if !self.on {
+            return;
+        }
+        let mut last = self.last.lock().unwrap_or_else(|e| e.into_inner());
+        if last.elapsed() >= Duration::from_millis(500) {
+            *last = Instant::now();
+            eprint!("{}", self.line(shared, read));
+        }
+    }
+    fn finish(&self, shared: &Shared, read: u64) {
+        if self.on && self.start.elapsed() >= Duration::from_millis(500) {
+            eprintln!("{}", self.line(shared, read));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_forms() {
+        assert_eq!(parse_retry_after("3"), Some(Duration::from_secs(3)));
+        assert_eq!(parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT"), Some(Duration::ZERO));
+        let future = httpdate_parse("Fri, 01 Jan 2100 00:00:00 GMT").unwrap();
+        assert!(future > SystemTime::now());
+        assert_eq!(
+            httpdate_parse("Thu, 01 Jan 1970 00:00:10 GMT"),
+            Some(SystemTime::UNIX_EPOCH + Duration::from_secs(10))
+        );
+        assert_eq!(parse_retry_after("soon"), None);
+    }
+
+    #[test]
+    fn backoff_bounds() {
+        let o = Options::default();
+        for attempt in 1..10 {
+            let d = backoff(&o, attempt, None);
+            assert!(d <= o.backoff_cap);
+        }
+        assert!(backoff(&o, 1, Some(Duration::from_secs(2))) >= Duration::from_secs(2));
+    }
+}

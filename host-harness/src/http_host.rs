@@ -1,0 +1,348 @@
+//! The component's one import, `http.send`, served by the host.
+//!
+//! This is the only place the network is reached. The guest names a path;
+//! the host joins it to the tenant's origin, adds the credential and the
+//! content type, refuses reserved headers and path tricks, follows no
+//! redirects, and bounds time and size.
+
+use crate::runtime::bindings::connector::destination::http::{self, Error, Header, Request, Response};
+use crate::runtime::{FlowStats, HostState, Limits};
+use crate::secret::ApiKey;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+/// Where a tenant's requests go: a scheme, host and port, nothing else.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Origin {
+    base: String,
+}
+
+impl Origin {
+    /// Parses `https://host[:port]` (any host) or `http://host:port` for a
+    /// loopback host only (tests and mocks). A path other than `/`,
+    /// userinfo, a query or a fragment is refused.
+    pub fn parse(url: &str) -> anyhow::Result<Origin> {
+        let url = url.trim();
+        let (scheme, rest) = url
+            .split_once("://")
+            .ok_or_else(|| anyhow::anyhow!("`{url}` is not an absolute URL"))?;
+        let scheme = scheme.to_ascii_lowercase();
+        let authority = rest.strip_suffix('/').unwrap_or(rest);
+        if authority.is_empty() {
+            anyhow::bail!("`{url}` has no host");
+        }
+        if authority.contains(['/', '?', '#', '\\']) {
+            anyhow::bail!("`{url}` must be an origin only (no path, query or fragment)");
+        }
+        if authority.contains('@') {
+            anyhow::bail!("`{url}` must not carry userinfo");
+        }
+        if authority.chars().any(|c| c.is_control() || c.is_whitespace()) {
+            anyhow::bail!("`{url}` contains whitespace or control characters");
+        }
+        let host = host_of(authority);
+        match scheme.as_str() {
+            "https" => {}
+            "http" => {
+                if !is_loopback(host) {
+                    anyhow::bail!(
+                        "`{url}`: plain http is allowed only to loopback (127.0.0.1, ::1, localhost); use https"
+                    );
+                }
+            }
+            other => anyhow::bail!("`{url}`: scheme `{other}` is not supported; use https"),
+        }
+        Ok(Origin {
+            base: format!("{scheme}://{}", authority.to_ascii_lowercase()),
+        })
+    }
+
+    /// Ashby's production origin.
+    pub fn ashby() -> Origin {
+        Origin {
+            base: "https://api.ashbyhq.com".into(),
+        }
+    }
+
+    /// `scheme://host[:port]`.
+    pub fn as_str(&self) -> &str {
+        &self.base
+    }
+}
+
+fn host_of(authority: &str) -> &str {
+    if let Some(rest) = authority.strip_prefix('[') {
+        return rest.split(']').next().unwrap_or("");
+    }
+    authority.split(':').next().unwrap_or("")
+}
+
+fn is_loopback(host: &str) -> bool {
+    host.eq_ignore_ascii_case("localhost")
+        || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Headers the guest may never set: the host owns them.
+pub fn is_reserved_header(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    matches!(
+        n.as_str(),
+        "authorization"
+            | "host"
+            | "cookie"
+            | "content-length"
+            | "transfer-encoding"
+            | "connection"
+            | "content-type"
+            | "te"
+            | "upgrade"
+            | "keep-alive"
+            | "expect"
+    ) || n.starts_with("proxy-")
+}
+
+/// Checks a guest-supplied path: relative to the origin, and unable to change
+/// it. Returns the reason it is refused.
+pub fn check_path(path: &str) -> Result<(), String> {
+    if !path.starts_with('/') {
+        return Err(format!("path {path:?} must start with `/` (a path, never a URL)"));
+    }
+    if path.starts_with("//") {
+        return Err(format!("path {path:?} starts with `//`, which names a host"));
+    }
+    if path.contains("://") {
+        return Err(format!("path {path:?} contains a URL"));
+    }
+    for c in path.chars() {
+        if c.is_control() || c.is_whitespace() {
+            return Err(format!("path {path:?} contains whitespace or a control character"));
+        }
+        if matches!(c, '\\' | '@' | '#') || !c.is_ascii() {
+            return Err(format!("path {path:?} contains the forbidden character {c:?}"));
+        }
+    }
+    let lower = path.to_ascii_lowercase();
+    if lower.contains("%2e") || lower.contains("%2f") || lower.contains("%5c") || lower.contains("%00")
+    {
+        return Err(format!(
+            "path {path:?} percent-encodes a dot, slash, backslash or NUL"
+        ));
+    }
+    let only_path = path.split('?').next().unwrap_or("");
+    if only_path.split('/').any(|seg| seg == "." || seg == "..") {
+        return Err(format!("path {path:?} contains a dot segment"));
+    }
+    Ok(())
+}
+
+/// The HTTP import's per-Store state.
+pub struct HttpCtx {
+    client: reqwest::Client,
+    origin: Origin,
+    authorization: reqwest::header::HeaderValue,
+    timeout: Duration,
+    max_response_bytes: usize,
+    max_request_bytes: usize,
+    stats: Arc<FlowStats>,
+    /// Set after a halt: every further request is denied.
+    pub halted: bool,
+}
+
+impl HttpCtx {
+    /// State for one tenant flow.
+    pub fn new(
+        client: reqwest::Client,
+        origin: Origin,
+        key: &ApiKey,
+        limits: &Limits,
+        stats: Arc<FlowStats>,
+    ) -> HttpCtx {
+        let mut authorization = reqwest::header::HeaderValue::from_str(&key.basic_header())
+            .unwrap_or_else(|_| reqwest::header::HeaderValue::from_static(""));
+        authorization.set_sensitive(true);
+        HttpCtx {
+            client,
+            origin,
+            authorization,
+            timeout: limits.http_timeout,
+            max_response_bytes: limits.max_response_bytes,
+            max_request_bytes: limits.max_request_bytes,
+            stats,
+            halted: false,
+        }
+    }
+
+    /// Applies policy, then performs the exchange.
+    pub async fn send(&self, req: Request) -> Result<Response, Error> {
+        if self.halted {
+            return Err(Error::Denied("this flow was halted; no further requests are made".into()));
+        }
+        let method = match req.method.as_str() {
+            "POST" => reqwest::Method::POST,
+            "GET" => reqwest::Method::GET,
+            "PUT" => reqwest::Method::PUT,
+            "PATCH" => reqwest::Method::PATCH,
+            "DELETE" => reqwest::Method::DELETE,
+            other => {
+                return Err(Error::InvalidRequest(format!("method {other:?} is not allowed")));
+            }
+        };
+        check_path(&req.path).map_err(Error::InvalidRequest)?;
+        if req.body.len() > self.max_request_bytes {
+            return Err(Error::InvalidRequest(format!(
+                "request body of {} bytes is over the limit of {} bytes",
+                req.body.len(),
+                self.max_request_bytes
+            )));
+        }
+        let mut headers = reqwest::header::HeaderMap::new();
+        for Header { name, value } in &req.headers {
+            if is_reserved_header(name) {
+                return Err(Error::Denied(format!("header `{name}` is reserved to the host")));
+            }
+            let n = reqwest::header::HeaderName::from_bytes(name.as_bytes())
+                .map_err(|_| Error::InvalidRequest(format!("header name {name:?} is not valid")))?;
+            if value.chars().any(|c| c.is_control() && c != '\t') {
+                return Err(Error::InvalidRequest(format!(
+                    "header `{name}` has a control character in its value"
+                )));
+            }
+            let v = reqwest::header::HeaderValue::from_str(value)
+                .map_err(|_| Error::InvalidRequest(format!("header `{name}` has an invalid value")))?;
+            headers.append(n, v);
+        }
+        headers.insert(reqwest::header::AUTHORIZATION, self.authorization.clone());
+        headers.insert(
+            reqwest::header::CONTENT_TYPE,
+            reqwest::header::HeaderValue::from_static("application/json"),
+        );
+        headers.insert(
+            reqwest::header::ACCEPT,
+            reqwest::header::HeaderValue::from_static("application/json"),
+        );
+        let url = format!("{}{}", self.origin.as_str(), req.path);
+        self.stats.requests.fetch_add(1, Ordering::Relaxed);
+        let fut = async {
+            let resp = self
+                .client
+                .request(method, &url)
+                .headers(headers)
+                .body(req.body)
+                .send()
+                .await
+                .map_err(classify)?;
+            let status = resp.status().as_u16();
+            let headers: Vec<Header> = resp
+                .headers()
+                .iter()
+                .map(|(n, v)| Header {
+                    name: n.as_str().to_ascii_lowercase(),
+                    value: String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                })
+                .collect();
+            if let Some(len) = resp.content_length()
+                && len as usize > self.max_response_bytes
+            {
+                return Err(Error::TooLarge(format!(
+                    "response of {len} bytes is over the limit of {} bytes",
+                    self.max_response_bytes
+                )));
+            }
+            let mut body = Vec::new();
+            let mut resp = resp;
+            while let Some(chunk) = resp.chunk().await.map_err(classify)? {
+                if body.len() + chunk.len() > self.max_response_bytes {
+                    return Err(Error::TooLarge(format!(
+                        "response body is over the limit of {} bytes",
+                        self.max_response_bytes
+                    )));
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok(Response {
+                status,
+                headers,
+                body,
+            })
+        };
+        match tokio::time::timeout(self.timeout, fut).await {
+            Ok(r) => r,
+            Err(_) => Err(Error::Timeout(format!(
+                "no complete response within {:?}",
+                self.timeout
+            ))),
+        }
+    }
+}
+
+fn classify(e: reqwest::Error) -> Error {
+    // reqwest's Display never includes request headers; strip the URL anyway
+    // so nothing but the reason reaches the guest.
+    let e = e.without_url();
+    let mut msg = e.to_string();
+    let mut src = std::error::Error::source(&e);
+    while let Some(s) = src {
+        msg.push_str(": ");
+        msg.push_str(&s.to_string());
+        src = s.source();
+    }
+    if e.is_timeout() {
+        Error::Timeout(msg)
+    } else if e.is_connect() {
+        Error::Connect(msg)
+    } else {
+        Error::Transport(msg)
+    }
+}
+
+impl http::Host for HostState {
+    async fn send(&mut self, request: Request) -> wasmtime::Result<Result<Response, Error>> {
+        Ok(self.http.send(request).await)
+    }
+}
+
+impl crate::runtime::bindings::connector::destination::types::Host for HostState {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn origins() {
+        assert!(Origin::parse("https://api.ashbyhq.com").is_ok());
+        assert!(Origin::parse("http://127.0.0.1:8080").is_ok());
+        assert!(Origin::parse("http://localhost:1/").is_ok());
+        assert!(Origin::parse("http://example.com").is_err());
+        assert!(Origin::parse("ftp://x").is_err());
+        assert!(Origin::parse("https://u:p@host").is_err());
+        assert!(Origin::parse("https://host/path").is_err());
+    }
+
+    #[test]
+    fn paths() {
+        assert!(check_path("/candidate.create").is_ok());
+        for bad in [
+            "candidate.create",
+            "//evil.com/x",
+            "/a/../b",
+            "/a/%2e%2e/b",
+            "/a\\b",
+            "/a@b",
+            "http://x/y",
+            "/a\r\nHost: x",
+            "/a b",
+            "/./a",
+        ] {
+            assert!(check_path(bad).is_err(), "{bad} accepted");
+        }
+    }
+
+    #[test]
+    fn reserved() {
+        for h in ["Authorization", "HOST", "cookie", "Proxy-Authorization", "content-length"] {
+            assert!(is_reserved_header(h), "{h}");
+        }
+        assert!(!is_reserved_header("x-request-tag"));
+    }
+}

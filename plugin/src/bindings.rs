@@ -1,0 +1,234 @@
+//! The component glue: wit-bindgen's generated types and the exported
+//! `destination` implementation, delegating to [`crate::core`].
+
+use crate::core::{Destination, MAX_RECORDS_PER_CALL};
+use crate::types as core_types;
+use std::sync::OnceLock;
+
+wit_bindgen::generate!({
+    path: "../wit",
+    world: "connector",
+});
+
+use connector::destination::http;
+use connector::destination::types as wit;
+use exports::connector::destination::destination::Guest;
+
+/// The instance's destination, set by the first successful `configure`.
+static DESTINATION: OnceLock<Destination> = OnceLock::new();
+
+/// The exported component.
+struct Component;
+
+export!(Component);
+
+/// Sends through the host's `http.send` import.
+struct HostTransport;
+
+impl core_types::Transport for HostTransport {
+    fn send(
+        &mut self,
+        req: &core_types::HttpRequest,
+    ) -> Result<core_types::HttpResponse, core_types::HttpError> {
+        let request = http::Request {
+            method: req.method.clone(),
+            path: req.path.clone(),
+            headers: req.headers.iter().map(to_header).collect(),
+            body: req.body.clone(),
+        };
+        match http::send(&request) {
+            Ok(resp) => Ok(core_types::HttpResponse {
+                status: resp.status,
+                headers: resp
+                    .headers
+                    .into_iter()
+                    .map(|h| (h.name, h.value))
+                    .collect(),
+                body: resp.body,
+            }),
+            Err(e) => Err(match e {
+                http::Error::Denied(m) => core_types::HttpError::Denied(m),
+                http::Error::InvalidRequest(m) => core_types::HttpError::InvalidRequest(m),
+                http::Error::Timeout(m) => core_types::HttpError::Timeout(m),
+                http::Error::Connect(m) => core_types::HttpError::Connect(m),
+                http::Error::Transport(m) => core_types::HttpError::Transport(m),
+                http::Error::TooLarge(m) => core_types::HttpError::TooLarge(m),
+            }),
+        }
+    }
+}
+
+fn to_header((name, value): &(String, String)) -> http::Header {
+    http::Header {
+        name: name.clone(),
+        value: value.clone(),
+    }
+}
+
+fn configured() -> Result<&'static Destination, wit::CallError> {
+    DESTINATION.get().ok_or(wit::CallError::NotConfigured)
+}
+
+fn records_in(
+    records: Vec<wit::InputRecord>,
+) -> Result<Vec<core_types::InputRecord>, wit::CallError> {
+    if records.len() > MAX_RECORDS_PER_CALL as usize {
+        return Err(wit::CallError::TooManyRecords(MAX_RECORDS_PER_CALL));
+    }
+    Ok(records
+        .into_iter()
+        .map(|r| core_types::InputRecord {
+            index: r.index,
+            json: r.json,
+        })
+        .collect())
+}
+
+fn config_error(e: core_types::ConfigError) -> wit::ConfigError {
+    let problem = |p: core_types::KeyProblem| wit::KeyProblem {
+        key: p.key,
+        reason: p.reason,
+    };
+    match e {
+        core_types::ConfigError::Malformed(m) => wit::ConfigError::Malformed(m),
+        core_types::ConfigError::UnknownKey(k) => wit::ConfigError::UnknownKey(k),
+        core_types::ConfigError::Missing(p) => wit::ConfigError::Missing(problem(p)),
+        core_types::ConfigError::Invalid(p) => wit::ConfigError::Invalid(problem(p)),
+        core_types::ConfigError::AlreadyConfigured => wit::ConfigError::AlreadyConfigured,
+    }
+}
+
+fn call_error(e: core_types::CallError) -> wit::CallError {
+    match e {
+        core_types::CallError::NotConfigured => wit::CallError::NotConfigured,
+        core_types::CallError::TooManyRecords(n) => wit::CallError::TooManyRecords(n),
+        core_types::CallError::InvalidArgument(m) => wit::CallError::InvalidArgument(m),
+    }
+}
+
+fn planned_out(p: core_types::PlannedRequest) -> wit::PlannedRequest {
+    wit::PlannedRequest {
+        method: p.method,
+        path: p.path,
+        headers: p.headers.iter().map(to_header).collect(),
+        body: p.body,
+        records: p.records,
+    }
+}
+
+fn planned_in(p: wit::PlannedRequest) -> core_types::PlannedRequest {
+    core_types::PlannedRequest {
+        method: p.method,
+        path: p.path,
+        headers: p.headers.into_iter().map(|h| (h.name, h.value)).collect(),
+        body: p.body,
+        records: p.records,
+    }
+}
+
+fn exchange_out(e: core_types::Exchange) -> wit::Exchange {
+    wit::Exchange {
+        request: planned_out(e.request),
+        status: e.status,
+        headers: e.headers.iter().map(to_header).collect(),
+        body: e.body,
+    }
+}
+
+fn exchange_in(e: wit::Exchange) -> core_types::Exchange {
+    core_types::Exchange {
+        request: planned_in(e.request),
+        status: e.status,
+        headers: e.headers.into_iter().map(|h| (h.name, h.value)).collect(),
+        body: e.body,
+    }
+}
+
+fn outcome_out(o: core_types::Outcome) -> wit::Outcome {
+    match o {
+        core_types::Outcome::Delivered(d) => wit::Outcome::Delivered(wit::Delivered {
+            id: d.id,
+            existing: d.existing,
+            exchange: exchange_out(d.exchange),
+        }),
+        core_types::Outcome::Rejected(r) => wit::Outcome::Rejected(wit::Rejected {
+            code: r.code,
+            message: r.message,
+            exchange: r.exchange.map(exchange_out),
+        }),
+        core_types::Outcome::Retry(r) => wit::Outcome::Retry(wit::Retry {
+            code: r.code,
+            message: r.message,
+            retry_after: r.retry_after,
+            exchange: r.exchange.map(exchange_out),
+        }),
+        core_types::Outcome::Halt(h) => wit::Outcome::Halt(wit::Halt {
+            code: h.code,
+            message: h.message,
+            permission: h.permission,
+            exchange: h.exchange.map(exchange_out),
+        }),
+    }
+}
+
+fn problem_out(p: core_types::RecordProblem) -> wit::RecordProblem {
+    wit::RecordProblem {
+        index: p.index,
+        severity: match p.severity {
+            core_types::Severity::Error => wit::Severity::Error,
+            core_types::Severity::Warning => wit::Severity::Warning,
+        },
+        code: p.code,
+        field: p.field,
+        message: p.message,
+    }
+}
+
+impl Guest for Component {
+    fn configure(config: String) -> Result<wit::ConfigSummary, wit::ConfigError> {
+        if DESTINATION.get().is_some() {
+            return Err(wit::ConfigError::AlreadyConfigured);
+        }
+        let (destination, summary) = Destination::configure(&config).map_err(config_error)?;
+        if DESTINATION.set(destination).is_err() {
+            return Err(wit::ConfigError::AlreadyConfigured);
+        }
+        Ok(wit::ConfigSummary {
+            template: summary.template,
+            endpoint: summary.endpoint,
+            method: summary.method,
+            permission: summary.permission,
+            response_webhook: summary.response_webhook,
+            warnings: summary.warnings,
+        })
+    }
+
+    fn sample_payload(records: Vec<wit::InputRecord>) -> Result<wit::Sample, wit::CallError> {
+        let destination = configured()?;
+        let records = records_in(records)?;
+        let sample = destination.sample(&records);
+        Ok(wit::Sample {
+            requests: sample.requests.into_iter().map(planned_out).collect(),
+            problems: sample.problems.into_iter().map(problem_out).collect(),
+        })
+    }
+
+    fn send(records: Vec<wit::InputRecord>) -> Result<Vec<wit::RecordOutcome>, wit::CallError> {
+        let destination = configured()?;
+        let records = records_in(records)?;
+        Ok(destination
+            .send(&mut HostTransport, &records)
+            .into_iter()
+            .map(|o| wit::RecordOutcome {
+                index: o.index,
+                outcome: outcome_out(o.outcome),
+            })
+            .collect())
+    }
+
+    fn on_response(exchange: wit::Exchange) -> Result<Option<String>, wit::CallError> {
+        configured()?
+            .on_response(&exchange_in(exchange))
+            .map_err(call_error)
+    }
+}

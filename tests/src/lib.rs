@@ -1,0 +1,139 @@
+//! Shared fixtures for the end-to-end tests: one tokio runtime and one
+//! compiled component per test binary, a mock Ashby per test, and the
+//! prerequisite objects a template's example refers to.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "test support code")]
+
+use base64::Engine as _;
+use host_harness::http_host::Origin;
+use host_harness::mock::{MockAshby, MockConfig, fixtures};
+use host_harness::runtime::{Runtime, Tenant};
+use host_harness::secret::ApiKey;
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+/// One multi-thread tokio runtime for the whole test binary (the HTTP client
+/// pool lives on it).
+pub fn rt() -> &'static tokio::runtime::Runtime {
+    static RT: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
+    RT.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("tokio runtime")
+    })
+}
+
+/// The plugin component, compiled once per test binary.
+pub fn runtime() -> &'static Runtime {
+    static R: OnceLock<Runtime> = OnceLock::new();
+    R.get_or_init(|| Runtime::plugin().expect("compiling the plugin component"))
+}
+
+/// A fresh mock Ashby with default settings.
+pub fn mock() -> MockAshby {
+    MockAshby::start(MockConfig::default()).expect("mock starts")
+}
+
+/// The tenant that talks to `mock` with its key.
+pub fn tenant(mock: &MockAshby) -> Tenant {
+    Tenant {
+        name: "test".into(),
+        origin: Origin::parse(&mock.base_url()).unwrap(),
+        key: ApiKey::new(mock.api_key()).unwrap(),
+    }
+}
+
+/// POSTs straight to the mock (not through the component).
+pub async fn post(mock: &MockAshby, path: &str, body: Value) -> Value {
+    let auth = base64::engine::general_purpose::STANDARD.encode(format!("{}:", mock.api_key()));
+    let resp = reqwest::Client::new()
+        .post(format!("{}{}", mock.base_url(), path))
+        .header("authorization", format!("Basic {auth}"))
+        .header("content-type", "application/json")
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap();
+    serde_json::from_slice(&resp.bytes().await.unwrap()).unwrap()
+}
+
+/// Creates the objects template examples refer to and returns the
+/// placeholder → id map (`{{candidate}}` → a real candidate id, ...).
+pub async fn prerequisites(mock: &MockAshby) -> HashMap<String, String> {
+    let c = post(mock, "/candidate.create", json!({"name": "Prereq Candidate", "email": "prereq@example.com"})).await;
+    let candidate = c["results"]["id"].as_str().expect("candidate id").to_string();
+    // The application belongs to a second candidate, so that an example may
+    // apply `{{candidate}}` to the job without a duplicate application.
+    let c2 = post(mock, "/candidate.create", json!({"name": "Prereq Applicant"})).await;
+    let applicant = c2["results"]["id"].as_str().expect("candidate id").to_string();
+    let a = post(
+        mock,
+        "/application.create",
+        json!({"candidateId": applicant, "jobId": fixtures::JOB_ID}),
+    )
+    .await;
+    let application = a["results"]["id"].as_str().expect("application id").to_string();
+    let mut m = HashMap::new();
+    m.insert("candidate".into(), candidate);
+    m.insert("application".into(), application);
+    m.insert("job".into(), fixtures::JOB_ID.into());
+    m.insert("opening".into(), fixtures::OPENING_ID.into());
+    m.insert("team".into(), fixtures::TEAM_ID.into());
+    m.insert("location".into(), fixtures::LOCATION_ID.into());
+    m.insert("source".into(), fixtures::SOURCE_ID.into());
+    m.insert("user".into(), fixtures::USER_ID.into());
+    m.insert("interview_plan".into(), fixtures::INTERVIEW_PLAN_ID.into());
+    m.insert("custom_field".into(), fixtures::NOTICE_PERIOD_FIELD_ID.into());
+    m
+}
+
+/// Replaces `{{name}}` placeholders in every string of `v`.
+pub fn substitute(v: &Value, vars: &HashMap<String, String>) -> Value {
+    match v {
+        Value::String(s) => {
+            let mut s = s.clone();
+            for (k, val) in vars {
+                s = s.replace(&format!("{{{{{k}}}}}"), val);
+            }
+            Value::String(s)
+        }
+        Value::Array(a) => Value::Array(a.iter().map(|x| substitute(x, vars)).collect()),
+        Value::Object(o) => Value::Object(
+            o.iter()
+                .map(|(k, x)| (k.clone(), substitute(x, vars)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+/// Every template with its example record, from the embedded templates.json.
+pub fn templates_with_examples() -> Vec<(plugin::templates::Template, Value)> {
+    let text = include_str!("../../templates.json");
+    let raw: Value = serde_json::from_str(text).unwrap();
+    let all = plugin::templates::all().unwrap();
+    all.iter()
+        .map(|t| {
+            let ex = raw["templates"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|r| r["id"] == t.id.as_str())
+                .and_then(|r| r.get("example").cloned())
+                .unwrap_or_else(|| panic!("template {} has no `example` in templates.json", t.id));
+            (t.clone(), ex)
+        })
+        .collect()
+}
+
+/// The config that runs a template's example end to end.
+pub fn config_for(t: &plugin::templates::Template) -> String {
+    let mut c = json!({"template": t.id, "response_webhook": true});
+    if t.side_effects {
+        c["confirm_side_effects"] = json!(true);
+    }
+    c.to_string()
+}
