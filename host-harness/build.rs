@@ -24,7 +24,13 @@ fn main() {
         "debug"
     };
 
-    for path in ["plugin/src", "plugin/Cargo.toml", "wit", "templates.json", "Cargo.lock"] {
+    for path in [
+        "plugin/src",
+        "plugin/Cargo.toml",
+        "wit",
+        "templates.json",
+        "Cargo.lock",
+    ] {
         println!("cargo::rerun-if-changed={}", root.join(path).display());
     }
     println!("cargo::rerun-if-env-changed=RUSTFLAGS");
@@ -61,12 +67,12 @@ fn main() {
     };
     if !output.status.success() {
         let stderr = String::from_utf8_lossy(&output.stderr);
-        let hint = if stderr.contains("wasm32-wasip2") && stderr.contains("target may not be installed")
-        {
-            "\n\nThe wasm32-wasip2 target is missing: run `rustup target add wasm32-wasip2`.\n"
-        } else {
-            ""
-        };
+        let hint =
+            if stderr.contains("wasm32-wasip2") && stderr.contains("target may not be installed") {
+                "\n\nThe wasm32-wasip2 target is missing: run `rustup target add wasm32-wasip2`.\n"
+            } else {
+                ""
+            };
         panic!(
             "building the plugin for wasm32-wasip2 failed{hint}\n--- child cargo stdout ---\n{}\n--- child cargo stderr ---\n{}",
             String::from_utf8_lossy(&output.stdout),
@@ -78,7 +84,10 @@ fn main() {
         .join(profile)
         .join("plugin.wasm");
     if !wasm.exists() {
-        panic!("the plugin build succeeded but {} is missing", wasm.display());
+        panic!(
+            "the plugin build succeeded but {} is missing",
+            wasm.display()
+        );
     }
     println!("cargo::rustc-env=PLUGIN_WASM={}", wasm.display());
 }

@@ -7,7 +7,7 @@
 
 use crate::input::{InputItem, Items};
 use crate::runtime::{
-    Exchange, Fault, Instance, InputRecord, Limits, Outcome, RecordOutcome, Runtime, Tenant,
+    Exchange, Fault, InputRecord, Instance, Limits, Outcome, RecordOutcome, Runtime, Tenant,
 };
 use anyhow::Context as _;
 use serde::Serialize;
@@ -138,7 +138,9 @@ pub async fn configured(
     match inst.configure(config).await {
         Ok(Ok(summary)) => Ok((inst, summary)),
         Ok(Err(e)) => Err(ConfigRefused(config_error_text(&e)).into()),
-        Err(fault) => Err(anyhow::anyhow!("the component faulted during configure: {fault}")),
+        Err(fault) => Err(anyhow::anyhow!(
+            "the component faulted during configure: {fault}"
+        )),
     }
 }
 
@@ -190,7 +192,10 @@ impl Shared {
 
     fn publish(&self, v: Value) {
         self.write_line(&self.responses_file, &v);
-        self.responses.lock().unwrap_or_else(|e| e.into_inner()).push(v);
+        self.responses
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(v);
     }
 }
 
@@ -322,7 +327,12 @@ pub async fn run(
             w.get_ref().sync_all().context("syncing an output file")?;
         }
     }
-    if let Some(e) = shared.write_error.lock().unwrap_or_else(|e| e.into_inner()).take() {
+    if let Some(e) = shared
+        .write_error
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .take()
+    {
         anyhow::bail!("writing an output file failed: {e}");
     }
     let summary_out = Summary {
@@ -334,8 +344,13 @@ pub async fn run(
         retries: shared.retries.load(Ordering::Relaxed),
         elapsed_ms: start.elapsed().as_millis() as u64,
     };
-    let responses = std::mem::take(&mut *shared.responses.lock().unwrap_or_else(|e| e.into_inner()));
-    let halt = shared.halt.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    let responses =
+        std::mem::take(&mut *shared.responses.lock().unwrap_or_else(|e| e.into_inner()));
+    let halt = shared
+        .halt
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
     Ok(Report {
         summary: summary_out,
         halt,
@@ -344,7 +359,11 @@ pub async fn run(
     })
 }
 
-async fn flush(shared: &Arc<Shared>, tx: &mpsc::UnboundedSender<Option<Job>>, chunk: &mut Vec<Pending>) {
+async fn flush(
+    shared: &Arc<Shared>,
+    tx: &mpsc::UnboundedSender<Option<Job>>,
+    chunk: &mut Vec<Pending>,
+) {
     if chunk.is_empty() {
         return;
     }
@@ -487,7 +506,13 @@ async fn handle_outcomes(
                 done += 1;
             }
             Outcome::Rejected(r) => {
-                shared.dead_letter(p.index, record_value(&p.json), &r.code, &r.message, p.attempts);
+                shared.dead_letter(
+                    p.index,
+                    record_value(&p.json),
+                    &r.code,
+                    &r.message,
+                    p.attempts,
+                );
                 note_exchange(&mut published, r.exchange);
                 done += 1;
             }
@@ -559,7 +584,11 @@ async fn handle_outcomes(
 
 fn note_exchange(published: &mut Vec<Exchange>, ex: Option<Exchange>) {
     if let Some(ex) = ex
-        && !published.iter().any(|p| p.request.records == ex.request.records && p.request.path == ex.request.path && p.request.body == ex.request.body)
+        && !published.iter().any(|p| {
+            p.request.records == ex.request.records
+                && p.request.path == ex.request.path
+                && p.request.body == ex.request.body
+        })
     {
         published.push(ex);
     }
@@ -597,7 +626,11 @@ pub fn parse_retry_after(v: &str) -> Option<Duration> {
         return Some(Duration::from_secs(secs.min(3600)));
     }
     let when = httpdate_parse(v)?;
-    Some(when.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO).min(Duration::from_secs(3600)))
+    Some(
+        when.duration_since(SystemTime::now())
+            .unwrap_or(Duration::ZERO)
+            .min(Duration::from_secs(3600)),
+    )
 }
 
 /// Parses an IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`).
@@ -687,7 +720,10 @@ mod tests {
     #[test]
     fn retry_after_forms() {
         assert_eq!(parse_retry_after("3"), Some(Duration::from_secs(3)));
-        assert_eq!(parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT"), Some(Duration::ZERO));
+        assert_eq!(
+            parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT"),
+            Some(Duration::ZERO)
+        );
         let future = httpdate_parse("Fri, 01 Jan 2100 00:00:00 GMT").unwrap();
         assert!(future > SystemTime::now());
         assert_eq!(

@@ -56,7 +56,11 @@ fn find_dir(dir: &Path) -> PathBuf {
     }
     // Run from elsewhere than the workspace root: use the repository's copy.
     let fallback = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(dir);
-    if fallback.exists() { fallback } else { dir.to_path_buf() }
+    if fallback.exists() {
+        fallback
+    } else {
+        dir.to_path_buf()
+    }
 }
 
 /// Runs the demo; returns the process exit code.
@@ -64,7 +68,11 @@ pub async fn run(dir: &Path) -> anyhow::Result<u8> {
     let dir = find_dir(dir);
     let runtime = Runtime::plugin()?;
     let mock = MockAshby::start(MockConfig::default()).context("starting the embedded mock")?;
-    eprintln!("demo: embedded mock Ashby at {} (examples from {})", mock.base_url(), dir.display());
+    eprintln!(
+        "demo: embedded mock Ashby at {} (examples from {})",
+        mock.base_url(),
+        dir.display()
+    );
     let tenant = Tenant {
         name: "demo".into(),
         origin: Origin::parse(&mock.base_url())?,
@@ -85,7 +93,10 @@ pub async fn run(dir: &Path) -> anyhow::Result<u8> {
             Some(prev) => {
                 let p = out.join(format!("step{}-input.jsonl", i + 1));
                 let mut f = std::fs::File::create(&p)?;
-                let responses = &reports.get(prev).context("internal: missing step")?.responses;
+                let responses = &reports
+                    .get(prev)
+                    .context("internal: missing step")?
+                    .responses;
                 let take = if step.first_only { 1 } else { responses.len() };
                 for r in responses.iter().filter(|r| r["success"] == true).take(take) {
                     writeln!(f, "{r}")?;
@@ -126,7 +137,11 @@ pub async fn run(dir: &Path) -> anyhow::Result<u8> {
             s.dead_lettered,
             s.requests,
             s.elapsed_ms,
-            if ids.is_empty() { "-".to_string() } else { ids.join(" ") }
+            if ids.is_empty() {
+                "-".to_string()
+            } else {
+                ids.join(" ")
+            }
         ));
         reports.push(report);
     }

@@ -5,7 +5,9 @@
 //! content type, refuses reserved headers and path tricks, follows no
 //! redirects, and bounds time and size.
 
-use crate::runtime::bindings::connector::destination::http::{self, Error, Header, Request, Response};
+use crate::runtime::bindings::connector::destination::http::{
+    self, Error, Header, Request, Response,
+};
 use crate::runtime::{FlowStats, HostState, Limits};
 use crate::secret::ApiKey;
 use std::sync::Arc;
@@ -38,7 +40,10 @@ impl Origin {
         if authority.contains('@') {
             anyhow::bail!("`{url}` must not carry userinfo");
         }
-        if authority.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        if authority
+            .chars()
+            .any(|c| c.is_control() || c.is_whitespace())
+        {
             anyhow::bail!("`{url}` contains whitespace or control characters");
         }
         let host = host_of(authority);
@@ -80,7 +85,9 @@ fn host_of(authority: &str) -> &str {
 
 fn is_loopback(host: &str) -> bool {
     host.eq_ignore_ascii_case("localhost")
-        || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 /// Headers the guest may never set: the host owns them.
@@ -106,24 +113,35 @@ pub fn is_reserved_header(name: &str) -> bool {
 /// it. Returns the reason it is refused.
 pub fn check_path(path: &str) -> Result<(), String> {
     if !path.starts_with('/') {
-        return Err(format!("path {path:?} must start with `/` (a path, never a URL)"));
+        return Err(format!(
+            "path {path:?} must start with `/` (a path, never a URL)"
+        ));
     }
     if path.starts_with("//") {
-        return Err(format!("path {path:?} starts with `//`, which names a host"));
+        return Err(format!(
+            "path {path:?} starts with `//`, which names a host"
+        ));
     }
     if path.contains("://") {
         return Err(format!("path {path:?} contains a URL"));
     }
     for c in path.chars() {
         if c.is_control() || c.is_whitespace() {
-            return Err(format!("path {path:?} contains whitespace or a control character"));
+            return Err(format!(
+                "path {path:?} contains whitespace or a control character"
+            ));
         }
         if matches!(c, '\\' | '@' | '#') || !c.is_ascii() {
-            return Err(format!("path {path:?} contains the forbidden character {c:?}"));
+            return Err(format!(
+                "path {path:?} contains the forbidden character {c:?}"
+            ));
         }
     }
     let lower = path.to_ascii_lowercase();
-    if lower.contains("%2e") || lower.contains("%2f") || lower.contains("%5c") || lower.contains("%00")
+    if lower.contains("%2e")
+        || lower.contains("%2f")
+        || lower.contains("%5c")
+        || lower.contains("%00")
     {
         return Err(format!(
             "path {path:?} percent-encodes a dot, slash, backslash or NUL"
@@ -176,7 +194,9 @@ impl HttpCtx {
     /// Applies policy, then performs the exchange.
     pub async fn send(&self, req: Request) -> Result<Response, Error> {
         if self.halted {
-            return Err(Error::Denied("this flow was halted; no further requests are made".into()));
+            return Err(Error::Denied(
+                "this flow was halted; no further requests are made".into(),
+            ));
         }
         let method = match req.method.as_str() {
             "POST" => reqwest::Method::POST,
@@ -185,7 +205,9 @@ impl HttpCtx {
             "PATCH" => reqwest::Method::PATCH,
             "DELETE" => reqwest::Method::DELETE,
             other => {
-                return Err(Error::InvalidRequest(format!("method {other:?} is not allowed")));
+                return Err(Error::InvalidRequest(format!(
+                    "method {other:?} is not allowed"
+                )));
             }
         };
         check_path(&req.path).map_err(Error::InvalidRequest)?;
@@ -199,7 +221,9 @@ impl HttpCtx {
         let mut headers = reqwest::header::HeaderMap::new();
         for Header { name, value } in &req.headers {
             if is_reserved_header(name) {
-                return Err(Error::Denied(format!("header `{name}` is reserved to the host")));
+                return Err(Error::Denied(format!(
+                    "header `{name}` is reserved to the host"
+                )));
             }
             let n = reqwest::header::HeaderName::from_bytes(name.as_bytes())
                 .map_err(|_| Error::InvalidRequest(format!("header name {name:?} is not valid")))?;
@@ -208,8 +232,9 @@ impl HttpCtx {
                     "header `{name}` has a control character in its value"
                 )));
             }
-            let v = reqwest::header::HeaderValue::from_str(value)
-                .map_err(|_| Error::InvalidRequest(format!("header `{name}` has an invalid value")))?;
+            let v = reqwest::header::HeaderValue::from_str(value).map_err(|_| {
+                Error::InvalidRequest(format!("header `{name}` has an invalid value"))
+            })?;
             headers.append(n, v);
         }
         headers.insert(reqwest::header::AUTHORIZATION, self.authorization.clone());
@@ -340,7 +365,13 @@ mod tests {
 
     #[test]
     fn reserved() {
-        for h in ["Authorization", "HOST", "cookie", "Proxy-Authorization", "content-length"] {
+        for h in [
+            "Authorization",
+            "HOST",
+            "cookie",
+            "Proxy-Authorization",
+            "content-length",
+        ] {
             assert!(is_reserved_header(h), "{h}");
         }
         assert!(!is_reserved_header("x-request-tag"));

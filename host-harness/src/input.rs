@@ -81,8 +81,7 @@ pub type Items = Box<dyn Iterator<Item = InputItem> + Send>;
 /// Opens an input file. Errors only when the file cannot be read at all.
 pub fn open(path: &Path) -> anyhow::Result<Items> {
     let format = Format::of(path)?;
-    let file =
-        File::open(path).with_context(|| format!("cannot read input {}", path.display()))?;
+    let file = File::open(path).with_context(|| format!("cannot read input {}", path.display()))?;
     match format {
         Format::JsonLines => Ok(Box::new(JsonLines {
             reader: BufReader::with_capacity(1 << 16, file),
@@ -320,7 +319,10 @@ mod tests {
     fn items(name: &str, content: &[u8]) -> Vec<InputItem> {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join(name);
-        std::fs::File::create(&p).unwrap().write_all(content).unwrap();
+        std::fs::File::create(&p)
+            .unwrap()
+            .write_all(content)
+            .unwrap();
         open(&p).unwrap().collect()
     }
 
@@ -332,9 +334,30 @@ mod tests {
         );
         assert_eq!(got.len(), 5);
         assert!(matches!(&got[0], InputItem::Record { index: 0, .. }));
-        assert!(matches!(&got[1], InputItem::Bad { index: 1, code: "invalid_json", .. }));
-        assert!(matches!(&got[2], InputItem::Bad { index: 2, code: "not_an_object", .. }));
-        assert!(matches!(&got[3], InputItem::Bad { index: 3, code: "invalid_utf8", .. }));
+        assert!(matches!(
+            &got[1],
+            InputItem::Bad {
+                index: 1,
+                code: "invalid_json",
+                ..
+            }
+        ));
+        assert!(matches!(
+            &got[2],
+            InputItem::Bad {
+                index: 2,
+                code: "not_an_object",
+                ..
+            }
+        ));
+        assert!(matches!(
+            &got[3],
+            InputItem::Bad {
+                index: 3,
+                code: "invalid_utf8",
+                ..
+            }
+        ));
         assert!(matches!(&got[4], InputItem::Record { index: 4, .. }));
     }
 
@@ -343,7 +366,13 @@ mod tests {
         let mut line = "[".repeat(100_000);
         line.push_str(&"]".repeat(100_000));
         let got = items("in.jsonl", format!("{line}\n{{\"ok\":1}}\n").as_bytes());
-        assert!(matches!(&got[0], InputItem::Bad { code: "invalid_json", .. }));
+        assert!(matches!(
+            &got[0],
+            InputItem::Bad {
+                code: "invalid_json",
+                ..
+            }
+        ));
         assert!(matches!(&got[1], InputItem::Record { .. }));
     }
 
@@ -351,7 +380,13 @@ mod tests {
     fn csv_ragged() {
         let got = items("in.csv", b"name,email\nAda,ada@example.com\nBob\nCy,\n");
         assert!(matches!(&got[0], InputItem::Record { .. }));
-        assert!(matches!(&got[1], InputItem::Bad { code: "ragged_row", .. }));
+        assert!(matches!(
+            &got[1],
+            InputItem::Bad {
+                code: "ragged_row",
+                ..
+            }
+        ));
         match &got[2] {
             InputItem::Record { json, .. } => assert_eq!(json, "{\"name\":\"Cy\"}"),
             other => panic!("{other:?}"),
@@ -362,6 +397,12 @@ mod tests {
     fn array() {
         let got = items("in.json", b"[{\"a\":1}, 2]");
         assert!(matches!(&got[0], InputItem::Record { .. }));
-        assert!(matches!(&got[1], InputItem::Bad { code: "not_an_object", .. }));
+        assert!(matches!(
+            &got[1],
+            InputItem::Bad {
+                code: "not_an_object",
+                ..
+            }
+        ));
     }
 }

@@ -17,7 +17,11 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "host-harness", version, about = "Run the sandboxed Ashby destination component")]
+#[command(
+    name = "host-harness",
+    version,
+    about = "Run the sandboxed Ashby destination component"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -104,7 +108,10 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
@@ -179,7 +186,11 @@ fn templates() -> anyhow::Result<u8> {
             t.id,
             t.endpoint,
             t.permission,
-            if req.is_empty() { "-".to_string() } else { req.join(", ") }
+            if req.is_empty() {
+                "-".to_string()
+            } else {
+                req.join(", ")
+            }
         );
     }
     Ok(0)
@@ -233,7 +244,8 @@ fn tenant_for(base_url: Option<String>) -> anyhow::Result<(Tenant, Option<MockAs
             ))
         }
         None => {
-            let mock = MockAshby::start(MockConfig::default()).context("starting the embedded mock")?;
+            let mock =
+                MockAshby::start(MockConfig::default()).context("starting the embedded mock")?;
             eprintln!(
                 "no --base-url given: sending to the embedded mock Ashby at {}",
                 mock.base_url()
@@ -268,15 +280,21 @@ async fn sample(common: &Common, limit: usize) -> anyhow::Result<u8> {
     let runtime = load_runtime(&common.plugin)?;
     let config = read_config(&common.config, false)?;
     let tenant = offline_tenant()?;
-    let (mut inst, summary) = deliver::configured(&runtime, &tenant, &Limits::default(), &config).await?;
+    let (mut inst, summary) =
+        deliver::configured(&runtime, &tenant, &Limits::default(), &config).await?;
     let mut records = Vec::new();
     let mut problems = Vec::new();
     for item in input::open(&common.input)?.take(limit) {
         match item {
             InputItem::Record { index, json } => records.push(InputRecord { index, json }),
             InputItem::Bad {
-                index, code, reason, ..
-            } => problems.push(json!({"index": index, "severity": "error", "code": code, "message": reason})),
+                index,
+                code,
+                reason,
+                ..
+            } => problems.push(
+                json!({"index": index, "severity": "error", "code": code, "message": reason}),
+            ),
         }
     }
     let sample = inst
@@ -325,7 +343,8 @@ async fn send(
     let s = &report.summary;
     let text = serde_json::to_string_pretty(s)?;
     if let Some(p) = summary_path {
-        std::fs::write(&p, format!("{text}\n")).with_context(|| format!("cannot write {}", p.display()))?;
+        std::fs::write(&p, format!("{text}\n"))
+            .with_context(|| format!("cannot write {}", p.display()))?;
     }
     println!("{text}");
     if let Some(h) = &report.halt {
@@ -345,7 +364,12 @@ async fn send(
     Ok(if s.dead_lettered > 0 { 1 } else { 0 })
 }
 
-async fn test(common: &Common, record: u64, base_url: Option<String>, yes: bool) -> anyhow::Result<u8> {
+async fn test(
+    common: &Common,
+    record: u64,
+    base_url: Option<String>,
+    yes: bool,
+) -> anyhow::Result<u8> {
     if base_url.is_some() && !yes {
         anyhow::bail!(
             "refusing to send test data to a real Ashby without --yes: the request makes real changes in that account"
@@ -358,11 +382,16 @@ async fn test(common: &Common, record: u64, base_url: Option<String>, yes: bool)
         .ok_or_else(|| anyhow::anyhow!("the input has no record {record}"))?;
     let json = match item {
         InputItem::Record { json, .. } => json,
-        InputItem::Bad { code, reason, .. } => anyhow::bail!("record {record} is not usable ({code}): {reason}"),
+        InputItem::Bad { code, reason, .. } => {
+            anyhow::bail!("record {record} is not usable ({code}): {reason}")
+        }
     };
     let (tenant, _mock) = tenant_for(base_url)?;
     let (mut inst, _) = deliver::configured(&runtime, &tenant, &Limits::default(), &config).await?;
-    let rec = InputRecord { index: record, json };
+    let rec = InputRecord {
+        index: record,
+        json,
+    };
     let sample = inst
         .sample(vec![rec.clone()])
         .await
@@ -370,7 +399,10 @@ async fn test(common: &Common, record: u64, base_url: Option<String>, yes: bool)
         .map_err(|e| anyhow::anyhow!("sample-payload refused: {e:?}"))?;
     println!("request:");
     for r in &sample.requests {
-        println!("{}", serde_json::to_string_pretty(&shown_request(&tenant.origin, r))?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&shown_request(&tenant.origin, r))?
+        );
     }
     for p in &sample.problems {
         println!("problem: {:?} {}: {}", p.severity, p.code, p.message);
@@ -384,9 +416,21 @@ async fn test(common: &Common, record: u64, base_url: Option<String>, yes: bool)
         anyhow::bail!("the component returned no outcome");
     };
     let (label, exchange, code) = match o.outcome {
-        Outcome::Delivered(d) => (format!("delivered (id {})", d.id.unwrap_or_else(|| "-".into())), Some(d.exchange), 0),
-        Outcome::Rejected(r) => (format!("rejected: {}: {}", r.code, r.message), r.exchange, 1),
-        Outcome::Retry(r) => (format!("retry later: {}: {}", r.code, r.message), r.exchange, 1),
+        Outcome::Delivered(d) => (
+            format!("delivered (id {})", d.id.unwrap_or_else(|| "-".into())),
+            Some(d.exchange),
+            0,
+        ),
+        Outcome::Rejected(r) => (
+            format!("rejected: {}: {}", r.code, r.message),
+            r.exchange,
+            1,
+        ),
+        Outcome::Retry(r) => (
+            format!("retry later: {}: {}", r.code, r.message),
+            r.exchange,
+            1,
+        ),
         Outcome::Halt(h) => (format!("halt: {}: {}", h.code, h.message), h.exchange, 2),
     };
     if let Some(ex) = exchange {
@@ -410,7 +454,9 @@ async fn mock(port: u16, api_key: Option<String>) -> anyhow::Result<u8> {
     println!("mock Ashby listening on {}", mock.base_url());
     println!("API key: {}", mock.api_key());
     println!("(Ctrl-C to stop)");
-    tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;
+    tokio::signal::ctrl_c()
+        .await
+        .context("waiting for Ctrl-C")?;
     mock.shutdown();
     Ok(0)
 }

@@ -152,8 +152,9 @@ impl Runtime {
         let instance_pre = linker.instantiate_pre(&component).context(
             "the component does not match the `connector` world (its imports are not what this host provides)",
         )?;
-        let pre = bindings::ConnectorPre::new(instance_pre)
-            .context("the component does not export the `destination` interface of the `connector` world")?;
+        let pre = bindings::ConnectorPre::new(instance_pre).context(
+            "the component does not export the `destination` interface of the `connector` world",
+        )?;
         spawn_ticker(&engine);
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
@@ -212,7 +213,9 @@ impl Runtime {
             let s = ctx.data_mut();
             s.cpu_ticks += 1;
             if s.cpu_ticks > s.cpu_budget_ticks {
-                return Err(wasmtime::format_err!("guest exceeded its CPU time limit for one call"));
+                return Err(wasmtime::format_err!(
+                    "guest exceeded its CPU time limit for one call"
+                ));
             }
             Ok(UpdateDeadline::Continue(1))
         });
@@ -318,7 +321,9 @@ impl Instance {
             }
             Err(_) => {
                 self.dead = true;
-                Err(Fault(format!("{what} exceeded its time limit of {timeout:?}")))
+                Err(Fault(format!(
+                    "{what} exceeded its time limit of {timeout:?}"
+                )))
             }
         }
     }
@@ -331,24 +336,37 @@ impl Instance {
                 eprintln!("[guest {}] {line}", self.tenant);
             }
             if dropped > 0 {
-                eprintln!("[guest {}] ({dropped} bytes of output dropped)", self.tenant);
+                eprintln!(
+                    "[guest {}] ({dropped} bytes of output dropped)",
+                    self.tenant
+                );
             }
         }
     }
 
     /// `configure`. Outer error: the instance faulted.
-    pub async fn configure(&mut self, config: &str) -> Result<Result<ConfigSummary, ConfigError>, Fault> {
+    pub async fn configure(
+        &mut self,
+        config: &str,
+    ) -> Result<Result<ConfigSummary, ConfigError>, Fault> {
         let config = config.to_string();
         self.guarded("configure", async move |b, s| {
-            b.connector_destination_destination().call_configure(s, &config).await
+            b.connector_destination_destination()
+                .call_configure(s, &config)
+                .await
         })
         .await
     }
 
     /// `sample-payload`.
-    pub async fn sample(&mut self, records: Vec<InputRecord>) -> Result<Result<Sample, CallError>, Fault> {
+    pub async fn sample(
+        &mut self,
+        records: Vec<InputRecord>,
+    ) -> Result<Result<Sample, CallError>, Fault> {
         self.guarded("sample-payload", async move |b, s| {
-            b.connector_destination_destination().call_sample_payload(s, &records).await
+            b.connector_destination_destination()
+                .call_sample_payload(s, &records)
+                .await
         })
         .await
     }
@@ -359,15 +377,22 @@ impl Instance {
         records: Vec<InputRecord>,
     ) -> Result<Result<Vec<RecordOutcome>, CallError>, Fault> {
         self.guarded("send", async move |b, s| {
-            b.connector_destination_destination().call_send(s, &records).await
+            b.connector_destination_destination()
+                .call_send(s, &records)
+                .await
         })
         .await
     }
 
     /// `on-response`.
-    pub async fn on_response(&mut self, exchange: Exchange) -> Result<Result<Option<String>, CallError>, Fault> {
+    pub async fn on_response(
+        &mut self,
+        exchange: Exchange,
+    ) -> Result<Result<Option<String>, CallError>, Fault> {
         self.guarded("on-response", async move |b, s| {
-            b.connector_destination_destination().call_on_response(s, &exchange).await
+            b.connector_destination_destination()
+                .call_on_response(s, &exchange)
+                .await
         })
         .await
     }

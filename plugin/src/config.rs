@@ -19,8 +19,6 @@ pub const CANDIDATE_SEARCH: &str = "/candidate.search";
 pub const CANDIDATE_UPDATE: &str = "/candidate.update";
 /// The permission `candidate.search` needs.
 pub const CANDIDATE_SEARCH_PERMISSION: &str = "candidatesRead";
-/// The only origin a manual `url` may name.
-pub const ASHBY_ORIGIN: &str = "https://api.ashbyhq.com";
 /// The largest `batch.size`.
 pub const MAX_BATCH_SIZE: usize = 1000;
 /// The default `batch.size`.
@@ -426,13 +424,10 @@ fn check_defaults(map: &Map<String, Value>, t: &Template) -> Result<(), ConfigEr
             ));
         }
         // A default may name an alias; it is checked against the target.
-        let target = t
-            .aliases
-            .iter()
-            .find(|a| a.from == *field)
-            .map_or(field.as_str(), |a| a.to.as_str());
+        let alias = t.aliases.iter().find(|a| a.from == *field);
+        let target = alias.map_or(field.as_str(), |a| a.to.as_str());
         let wrapped;
-        let checked = match t.aliases.iter().find(|a| a.from == *field) {
+        let checked = match alias {
             Some(a) if a.wrap.is_some() => {
                 wrapped = Value::Array(vec![value.clone()]);
                 &wrapped

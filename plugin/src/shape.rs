@@ -74,6 +74,17 @@ fn shape_inner(
     let mut obj = apply_rename(obj, &cfg.rename)
         .map_err(|m| problem(index, CONFLICTING_FIELDS, Some(&m.0), m.1))?;
     for (field, value) in &cfg.defaults {
+        // With aliases, `departmentId` and `teamId` are one field: a default
+        // for either is not applied when the record carries the other.
+        if let Some(t) = &cfg.template {
+            let canon = canonical(t, field);
+            if obj
+                .iter()
+                .any(|(k, v)| k != field && !v.is_null() && canonical(t, k) == canon)
+            {
+                continue;
+            }
+        }
         match obj.get_mut(field) {
             Some(slot) if slot.is_null() => *slot = value.clone(),
             Some(_) => {}
@@ -102,6 +113,14 @@ fn shape_inner(
     validate(&obj, template)
         .map_err(|(code, field, message)| problem(index, code, Some(&field), message))?;
     Ok(obj)
+}
+
+/// The name a field ends up under after the template's aliases.
+fn canonical<'a>(t: &'a Template, field: &'a str) -> &'a str {
+    t.aliases
+        .iter()
+        .find(|a| a.from == field)
+        .map_or(field, |a| a.to.as_str())
 }
 
 /// Renames keys in place (all renames use the original names). When a new
@@ -288,6 +307,21 @@ mod tests {
                 r#"{{"email":"default@example.com","name":"Ada","phoneNumber":"+2","sourceId":"{U1}"}}"#
             )
         );
+    }
+
+    #[test]
+    fn defaults_respect_aliases() {
+        let c =
+            cfg(json!({"template": "create-job", "defaults": {"teamId": U1, "locationId": U2}}));
+        let b = body(&c, json!({"title": "Eng", "departmentId": U2}));
+        assert_eq!(b, json!({"title": "Eng", "teamId": U2, "locationId": U2}));
+        let c = cfg(
+            json!({"template": "create-job", "defaults": {"departmentId": U1, "locationId": U2}}),
+        );
+        let b = body(&c, json!({"title": "Eng", "teamId": U2}));
+        assert_eq!(b, json!({"title": "Eng", "teamId": U2, "locationId": U2}));
+        let b = body(&c, json!({"title": "Eng"}));
+        assert_eq!(b, json!({"title": "Eng", "teamId": U1, "locationId": U2}));
     }
 
     #[test]

@@ -63,19 +63,38 @@ pub async fn post(mock: &MockAshby, path: &str, body: Value) -> Value {
 /// Creates the objects template examples refer to and returns the
 /// placeholder → id map (`{{candidate}}` → a real candidate id, ...).
 pub async fn prerequisites(mock: &MockAshby) -> HashMap<String, String> {
-    let c = post(mock, "/candidate.create", json!({"name": "Prereq Candidate", "email": "prereq@example.com"})).await;
-    let candidate = c["results"]["id"].as_str().expect("candidate id").to_string();
+    let c = post(
+        mock,
+        "/candidate.create",
+        json!({"name": "Prereq Candidate", "email": "prereq@example.com"}),
+    )
+    .await;
+    let candidate = c["results"]["id"]
+        .as_str()
+        .expect("candidate id")
+        .to_string();
     // The application belongs to a second candidate, so that an example may
     // apply `{{candidate}}` to the job without a duplicate application.
-    let c2 = post(mock, "/candidate.create", json!({"name": "Prereq Applicant"})).await;
-    let applicant = c2["results"]["id"].as_str().expect("candidate id").to_string();
+    let c2 = post(
+        mock,
+        "/candidate.create",
+        json!({"name": "Prereq Applicant"}),
+    )
+    .await;
+    let applicant = c2["results"]["id"]
+        .as_str()
+        .expect("candidate id")
+        .to_string();
     let a = post(
         mock,
         "/application.create",
         json!({"candidateId": applicant, "jobId": fixtures::JOB_ID}),
     )
     .await;
-    let application = a["results"]["id"].as_str().expect("application id").to_string();
+    let application = a["results"]["id"]
+        .as_str()
+        .expect("application id")
+        .to_string();
     let mut m = HashMap::new();
     m.insert("candidate".into(), candidate);
     m.insert("application".into(), application);
@@ -86,7 +105,10 @@ pub async fn prerequisites(mock: &MockAshby) -> HashMap<String, String> {
     m.insert("source".into(), fixtures::SOURCE_ID.into());
     m.insert("user".into(), fixtures::USER_ID.into());
     m.insert("interview_plan".into(), fixtures::INTERVIEW_PLAN_ID.into());
-    m.insert("custom_field".into(), fixtures::NOTICE_PERIOD_FIELD_ID.into());
+    m.insert(
+        "custom_field".into(),
+        fixtures::NOTICE_PERIOD_FIELD_ID.into(),
+    );
     m
 }
 

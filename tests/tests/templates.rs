@@ -51,11 +51,19 @@ fn every_template_delivers_against_the_mock() {
             if req.path != t.endpoint || req.success != Some(true) {
                 return Err(format!("mock saw {} success={:?}", req.path, req.success));
             }
-            if req.header("authorization") != Some("Basic ****") || req.api_key.as_deref() != Some(mock.api_key()) {
+            if req.header("authorization") != Some("Basic ****")
+                || req.api_key.as_deref() != Some(mock.api_key())
+            {
                 return Err("the request did not carry the tenant's key".into());
             }
-            let resp = report.responses.first().ok_or("no response-webhook record")?;
-            if resp["success"] != json!(true) || resp["index"] != json!(0) || resp["request_id"].as_str().is_none() {
+            let resp = report
+                .responses
+                .first()
+                .ok_or("no response-webhook record")?;
+            if resp["success"] != json!(true)
+                || resp["index"] != json!(0)
+                || resp["request_id"].as_str().is_none()
+            {
                 return Err(format!("response record {resp}"));
             }
             if t.result_id.is_some() && resp["id"].as_str().is_none() {
@@ -67,13 +75,19 @@ fn every_template_delivers_against_the_mock() {
             failures.push(format!("{}: {e}", t.id));
         }
     }
-    assert!(failures.is_empty(), "templates that failed:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "templates that failed:\n{}",
+        failures.join("\n")
+    );
 }
 
 #[test]
 fn every_template_rejects_a_missing_required_field_locally() {
     for (t, example) in templates_with_examples() {
-        let Some(field) = t.required.first() else { continue };
+        let Some(field) = t.required.first() else {
+            continue;
+        };
         rt().block_on(async {
             let mock = mock();
             let vars = prerequisites(&mock).await;
@@ -91,18 +105,33 @@ fn every_template_rejects_a_missing_required_field_locally() {
                 &tenant(&mock),
                 &config_for(&t),
                 items(vec![record.clone()]),
-                Options { dead_letter: Some(dl.clone()), ..Options::default() },
+                Options {
+                    dead_letter: Some(dl.clone()),
+                    ..Options::default()
+                },
             )
             .await
             .unwrap();
             assert_eq!(report.summary.dead_lettered, 1, "{}", t.id);
-            assert_eq!(report.summary.requests, 0, "{}: a local rejection must not be sent", t.id);
+            assert_eq!(
+                report.summary.requests, 0,
+                "{}: a local rejection must not be sent",
+                t.id
+            );
             assert!(mock.requests().is_empty(), "{}", t.id);
-            let line: Value = serde_json::from_str(std::fs::read_to_string(&dl).unwrap().trim()).unwrap();
+            let line: Value =
+                serde_json::from_str(std::fs::read_to_string(&dl).unwrap().trim()).unwrap();
             assert_eq!(line["code"], "missing_field", "{}", t.id);
             assert_eq!(line["index"], 0);
-            assert_eq!(line["record"], record, "the dead letter keeps the record unchanged");
-            assert!(line["reason"].as_str().unwrap().contains(field.as_str()), "{}: {line}", t.id);
+            assert_eq!(
+                line["record"], record,
+                "the dead letter keeps the record unchanged"
+            );
+            assert!(
+                line["reason"].as_str().unwrap().contains(field.as_str()),
+                "{}: {line}",
+                t.id
+            );
         });
     }
 }
@@ -165,8 +194,15 @@ fn sample_payload_snapshots() {
         }
         match std::fs::read_to_string(&path) {
             Ok(want) if want == text => {}
-            Ok(want) => failures.push(format!("{}: snapshot differs\n--- want\n{want}\n--- got\n{text}", t.id)),
-            Err(_) => failures.push(format!("{}: no snapshot at {} (run with BLESS=1)", t.id, path.display())),
+            Ok(want) => failures.push(format!(
+                "{}: snapshot differs\n--- want\n{want}\n--- got\n{text}",
+                t.id
+            )),
+            Err(_) => failures.push(format!(
+                "{}: no snapshot at {} (run with BLESS=1)",
+                t.id,
+                path.display()
+            )),
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));

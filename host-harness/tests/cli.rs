@@ -1,0 +1,438 @@
+//! The CLI as users run it: real binary, real component, a mock Ashby on
+//! loopback. Covers exit codes, dead letters, responses, halt, retry, the
+//! test command, and that the API key never appears in any output or file.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests")]
+
+use base64::Engine as _;
+use host_harness::mock::{Fault, FaultKind, MockAshby, MockConfig};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const KEY: &str = "sk-test-4f1d9c2b7e8a6d5c3b2a1f0e9d8c7b6a";
+
+fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_host-harness"));
+    c.current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(".."));
+    c.env_remove("ASHBY_API_KEY");
+    c
+}
+
+fn mock_with(cfg: MockConfig) -> MockAshby {
+    MockAshby::start(MockConfig {
+        api_keys: vec![KEY.into()],
+        ..cfg
+    })
+    .unwrap()
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+fn send(mock: &MockAshby, config: &Path, input: &Path, out: &Path) -> Output {
+    bin()
+        .env("ASHBY_API_KEY", KEY)
+        .args(["send", "--base-url", &mock.base_url()])
+        .arg("--config")
+        .arg(config)
+        .arg("--input")
+        .arg(input)
+        .arg("--summary")
+        .arg(out.join("summary.json"))
+        .arg("--dead-letter")
+        .arg(out.join("dead.jsonl"))
+        .arg("--responses")
+        .arg(out.join("responses.jsonl"))
+        .output()
+        .unwrap()
+}
+
+fn lines(p: &Path) -> Vec<Value> {
+    std::fs::read_to_string(p)
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+fn assert_no_secret(out: &Output, dir: &Path) {
+    let b64 = base64::engine::general_purpose::STANDARD.encode(format!("{KEY}:"));
+    let mut texts = vec![
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    ];
+    for e in std::fs::read_dir(dir).unwrap() {
+        texts
+            .push(String::from_utf8_lossy(&std::fs::read(e.unwrap().path()).unwrap()).into_owned());
+    }
+    for t in texts {
+        assert!(!t.contains(KEY), "the API key leaked: {t}");
+        assert!(!t.contains(&b64), "the encoded API key leaked: {t}");
+    }
+}
+
+#[test]
+fn send_delivers_dead_letters_bad_lines_and_never_shows_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let mock = mock_with(MockConfig::default());
+    let config = write(dir.path(), "c.json", r#"{"template":"create-candidate"}"#);
+    let input = write(
+        dir.path(),
+        "in.jsonl",
+        concat!(
+            "{\"name\":\"Ada\",\"email\":\"ada@example.com\"}\n",
+            "this is not json\n",
+            "[1,2,3]\n",
+            "{\"email\":\"no-name@example.com\"}\n",
+            "{\"name\":\"Bad Email\",\"email\":\"not-an-email\"}\n",
+            "{\"name\":\"Grace\",\"linkedInUrl\":\"https://linkedin.com/in/g\"}\n",
+        ),
+    );
+    let out_dir = tempfile::tempdir().unwrap();
+    let out = send(&mock, &config, &input, out_dir.path());
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let summary: Value =
+        serde_json::from_slice(&std::fs::read(out_dir.path().join("summary.json")).unwrap())
+            .unwrap();
+    assert_eq!(summary["input"], 6);
+    assert_eq!(summary["delivered"], 2);
+    assert_eq!(summary["dead_lettered"], 4);
+    assert_eq!(summary["not_attempted"], 0);
+    assert_eq!(summary["requests"], 2);
+    let dead = lines(&out_dir.path().join("dead.jsonl"));
+    let mut by_index: Vec<(u64, String)> = dead
+        .iter()
+        .map(|d| {
+            (
+                d["index"].as_u64().unwrap(),
+                d["code"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    by_index.sort();
+    assert_eq!(
+        by_index,
+        vec![
+            (1, "invalid_json".to_string()),
+            (2, "not_an_object".to_string()),
+            (3, "missing_field".to_string()),
+            (4, "invalid_field".to_string())
+        ]
+    );
+    let bad_email = dead.iter().find(|d| d["index"] == 4).unwrap();
+    assert_eq!(
+        bad_email["record"]["email"], "not-an-email",
+        "record kept unchanged"
+    );
+    assert!(bad_email["reason"].as_str().unwrap().contains("email"));
+    let responses = lines(&out_dir.path().join("responses.jsonl"));
+    assert_eq!(responses.len(), 2);
+    assert!(
+        responses
+            .iter()
+            .all(|r| r["success"] == true && r["id"].is_string())
+    );
+    assert_eq!(mock.state().candidates.len(), 2);
+    // Every request carried the key the mock expects.
+    assert!(
+        mock.requests()
+            .iter()
+            .all(|r| r.api_key.as_deref() == Some(KEY))
+    );
+    assert_no_secret(&out, out_dir.path());
+}
+
+#[test]
+fn csv_and_json_array_inputs() {
+    let dir = tempfile::tempdir().unwrap();
+    let mock = mock_with(MockConfig::default());
+    let config = write(dir.path(), "c.json", r#"{"template":"create-candidate"}"#);
+    let csv = write(
+        dir.path(),
+        "in.csv",
+        "name,email\nAda,ada@example.com\nGrace\nAlan,\n",
+    );
+    let out = send(&mock, &config, &csv, dir.path());
+    assert_eq!(out.status.code(), Some(1));
+    let s: Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("summary.json")).unwrap()).unwrap();
+    assert_eq!(
+        (
+            s["input"].as_u64(),
+            s["delivered"].as_u64(),
+            s["dead_lettered"].as_u64()
+        ),
+        (Some(3), Some(2), Some(1))
+    );
+    let arr = write(dir.path(), "in.json", r#"[{"name":"Ada"},{"name":"Bob"}]"#);
+    let out = send(&mock, &config, &arr, dir.path());
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn missing_permission_halts_with_exit_2_and_names_the_permission() {
+    let dir = tempfile::tempdir().unwrap();
+    let mock = mock_with(MockConfig {
+        permissions: Some(vec!["jobsRead".into()]),
+        ..MockConfig::default()
+    });
+    let config = write(dir.path(), "c.json", r#"{"template":"create-candidate"}"#);
+    let input = write(
+        dir.path(),
+        "in.jsonl",
+        &(0..40)
+            .map(|i| format!("{{\"name\":\"C{i}\"}}\n"))
+            .collect::<String>(),
+    );
+    let out = send(&mock, &config, &input, dir.path());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("candidatesWrite"), "{stderr}");
+    assert!(stderr.contains("missing_endpoint_permission"), "{stderr}");
+    let s: Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("summary.json")).unwrap()).unwrap();
+    assert_eq!(s["input"], 40);
+    assert_eq!(s["delivered"], 0);
+    assert_eq!(
+        s["dead_lettered"], 0,
+        "a halt dead-letters nothing: the records are fine"
+    );
+    assert_eq!(s["not_attempted"], 40);
+    assert!(s["requests"].as_u64().unwrap() <= 8, "stopped at once: {s}");
+}
+
+#[test]
+fn wrong_key_halts() {
+    let dir = tempfile::tempdir().unwrap();
+    let mock = MockAshby::start(MockConfig::default()).unwrap(); // does not know KEY
+    let config = write(dir.path(), "c.json", r#"{"template":"create-candidate"}"#);
+    let input = write(dir.path(), "in.jsonl", "{\"name\":\"Ada\"}\n");
+    let out = send(&mock, &config, &input, dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert_no_secret(&out, dir.path());
+}
+
+#[test]
+fn a_429_with_retry_after_is_retried_and_delivered() {
+    let dir = tempfile::tempdir().unwrap();
+    let mock = mock_with(MockConfig::default());
+    mock.inject(Fault::on(
+        "/candidate.create",
+        FaultKind::RateLimit {
+            retry_after: Some("1".into()),
+            partner_scope: false,
+        },
+    ));
+    let config = write(dir.path(), "c.json", r#"{"template":"create-candidate"}"#);
+    let input = write(dir.path(), "in.jsonl", "{\"name\":\"Ada\"}\n");
+    let start = std::time::Instant::now();
+    let out = send(&mock, &config, &input, dir.path());
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let s: Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("summary.json")).unwrap()).unwrap();
+    assert_eq!(
+        (
+            s["delivered"].as_u64(),
+            s["requests"].as_u64(),
+            s["retries"].as_u64()
+        ),
+        (Some(1), Some(2), Some(1))
+    );
+    let reqs = mock.requests();
+    assert_eq!(reqs.len(), 2);
+    assert!(
+        start.elapsed() >= std::time::Duration::from_secs(1),
+        "Retry-After was not honoured"
+    );
+}
+
+#[test]
+fn a_bad_config_exits_2_with_one_sentence() {
+    let dir = tempfile::tempdir().unwrap();
+    let mock = mock_with(MockConfig::default());
+    let config = write(
+        dir.path(),
+        "c.json",
+        r#"{"template":"start-offer-process"}"#,
+    );
+    let input = write(dir.path(), "in.jsonl", "{}\n");
+    let out = send(&mock, &config, &input, dir.path());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr.contains("confirm_side_effects"), "{stderr}");
+    assert!(mock.requests().is_empty());
+}
+
+#[test]
+fn base_url_needs_the_key_and_test_needs_yes() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write(dir.path(), "c.json", r#"{"template":"create-candidate"}"#);
+    let input = write(dir.path(), "in.jsonl", "{\"name\":\"Ada\"}\n");
+    let out = bin()
+        .args(["send", "--base-url", "http://127.0.0.1:9"])
+        .arg("--config")
+        .arg(&config)
+        .arg("--input")
+        .arg(&input)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("ASHBY_API_KEY"));
+    let out = bin()
+        .env("ASHBY_API_KEY", KEY)
+        .args(["test", "--record", "0", "--base-url", "http://127.0.0.1:9"])
+        .arg("--config")
+        .arg(&config)
+        .arg("--input")
+        .arg(&input)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--yes"));
+}
+
+#[test]
+fn test_command_shows_the_request_and_the_response() {
+    let dir = tempfile::tempdir().unwrap();
+    let mock = mock_with(MockConfig::default());
+    let config = write(
+        dir.path(),
+        "c.json",
+        r#"{"template":"create-candidate","headers":"x-source:crm"}"#,
+    );
+    let input = write(
+        dir.path(),
+        "in.jsonl",
+        "{\"name\":\"Ada\"}\n{\"name\":\"Grace\"}\n",
+    );
+    let out = bin()
+        .env("ASHBY_API_KEY", KEY)
+        .args([
+            "test",
+            "--record",
+            "1",
+            "--yes",
+            "--base-url",
+            &mock.base_url(),
+        ])
+        .arg("--config")
+        .arg(&config)
+        .arg("--input")
+        .arg(&input)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("Basic ****"), "{stdout}");
+    assert!(stdout.contains("\"x-source\": \"crm\""), "{stdout}");
+    assert!(
+        stdout.contains("Grace") && !stdout.contains("\"Ada\""),
+        "{stdout}"
+    );
+    assert!(stdout.contains("\"success\": true"), "{stdout}");
+    assert_eq!(mock.requests().len(), 1, "only the one record is sent");
+    assert_eq!(mock.requests()[0].header("x-source"), Some("crm"));
+    assert!(!stdout.contains(KEY));
+}
+
+#[test]
+fn sample_makes_no_request_and_templates_lists_eleven() {
+    let out = bin()
+        .args([
+            "sample",
+            "--config",
+            "examples/create-candidate.json",
+            "--input",
+            "examples/candidates.jsonl",
+            "--limit",
+            "2",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["requests"].as_array().unwrap().len(), 2);
+    assert_eq!(v["requests"][0]["headers"]["Authorization"], "Basic ****");
+    assert!(
+        v["requests"][0]["body"].get("internal_id").is_none(),
+        "exclude applied"
+    );
+    assert!(
+        v["requests"][0]["body"].get("phoneNumber").is_some(),
+        "rename applied"
+    );
+    let out = bin().arg("templates").output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(text.lines().count(), 12, "{text}");
+    assert!(text.contains("start-offer-process") && text.contains("offersWrite"));
+}
+
+#[test]
+fn demo_runs_the_chained_flow() {
+    let out = bin().arg("demo").output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("5 candidates, 5 applications, 1 offer processes"),
+        "{stdout}"
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("embedded mock"));
+}
+
+#[test]
+fn send_without_base_url_uses_the_embedded_mock() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = bin()
+        .args([
+            "send",
+            "--config",
+            "examples/create-candidate.json",
+            "--input",
+            "examples/candidates.csv",
+        ])
+        .arg("--summary")
+        .arg(dir.path().join("s.json"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("embedded mock"));
+}
