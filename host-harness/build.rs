@@ -35,6 +35,8 @@ fn main() {
     }
     println!("cargo::rerun-if-env-changed=RUSTFLAGS");
 
+    ensure_target();
+
     let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
     let mut cmd = Command::new(cargo);
     cmd.current_dir(&root)
@@ -90,4 +92,28 @@ fn main() {
         );
     }
     println!("cargo::rustc-env=PLUGIN_WASM={}", wasm.display());
+}
+
+/// On a fresh machine the wasm32-wasip2 standard library may be missing:
+/// install it with rustup (from rustup's own servers) so that the README's
+/// commands need no other set-up. Without rustup, the build fails below with
+/// a clear message.
+fn ensure_target() {
+    let rustc = env::var("RUSTC").unwrap_or_else(|_| "rustc".to_string());
+    let sysroot = Command::new(&rustc)
+        .args(["--print", "sysroot"])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()));
+    let installed = sysroot
+        .map(|s| s.join("lib/rustlib/wasm32-wasip2").exists())
+        .unwrap_or(false);
+    if installed {
+        return;
+    }
+    println!("cargo::warning=installing the wasm32-wasip2 target with rustup");
+    let _ = Command::new("rustup")
+        .args(["target", "add", "wasm32-wasip2"])
+        .status();
 }
