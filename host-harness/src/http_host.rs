@@ -163,6 +163,7 @@ pub struct HttpCtx {
     max_response_bytes: usize,
     max_request_bytes: usize,
     stats: Arc<FlowStats>,
+    bucket: Option<Arc<crate::rate::Bucket>>,
     /// Set after a halt: every further request is denied.
     pub halted: bool,
 }
@@ -187,6 +188,7 @@ impl HttpCtx {
             max_response_bytes: limits.max_response_bytes,
             max_request_bytes: limits.max_request_bytes,
             stats,
+            bucket: limits.rate.map(|r| crate::rate::bucket_for(key, r)),
             halted: false,
         }
     }
@@ -247,6 +249,9 @@ impl HttpCtx {
             reqwest::header::HeaderValue::from_static("application/json"),
         );
         let url = format!("{}{}", self.origin.as_str(), req.path);
+        if let Some(b) = &self.bucket {
+            b.acquire().await;
+        }
         self.stats.requests.fetch_add(1, Ordering::Relaxed);
         let fut = async {
             let resp = self
@@ -258,6 +263,18 @@ impl HttpCtx {
                 .await
                 .map_err(classify)?;
             let status = resp.status().as_u16();
+            if status == 429
+                && let Some(b) = &self.bucket
+            {
+                // Slow the key down for every flow that uses it.
+                let pause = resp
+                    .headers()
+                    .get(reqwest::header::RETRY_AFTER)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(crate::deliver::parse_retry_after)
+                    .unwrap_or(Duration::from_secs(1));
+                b.pause_for(pause);
+            }
             let headers: Vec<Header> = resp
                 .headers()
                 .iter()

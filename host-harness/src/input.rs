@@ -101,6 +101,72 @@ pub fn open(path: &Path) -> anyhow::Result<Items> {
     }
 }
 
+/// Opens a dead-letter file (`{"index", "record", "code", "reason", ...}`
+/// per line) as input: each record keeps its original index. A line that is
+/// not a dead letter, or whose record is not an object, is a bad item.
+pub fn open_dead_letters(path: &Path) -> anyhow::Result<Items> {
+    let file =
+        File::open(path).with_context(|| format!("cannot read dead letters {}", path.display()))?;
+    let mut position = 0u64;
+    let lines = BufReader::new(file).lines();
+    Ok(Box::new(lines.filter_map(move |line| {
+        let pos = position;
+        position += 1;
+        let line = match line {
+            Ok(l) if l.trim().is_empty() => return None,
+            Ok(l) => l,
+            Err(e) => {
+                return Some(InputItem::Bad {
+                    index: pos,
+                    record: Value::Null,
+                    code: "invalid_dead_letter",
+                    reason: format!("line {} cannot be read: {e}", pos + 1),
+                });
+            }
+        };
+        let v: Value = match serde_json::from_str(&line) {
+            Ok(v) => v,
+            Err(e) => {
+                return Some(InputItem::Bad {
+                    index: pos,
+                    record: Value::String(line),
+                    code: "invalid_dead_letter",
+                    reason: format!("line {} is not JSON: {e}", pos + 1),
+                });
+            }
+        };
+        let index = v.get("index").and_then(Value::as_u64).unwrap_or(pos);
+        Some(match v.get("record") {
+            Some(Value::Object(map)) => object_item(index, map.clone()),
+            Some(other) => InputItem::Bad {
+                index,
+                record: other.clone(),
+                code: v
+                    .get("code")
+                    .and_then(Value::as_str)
+                    .map(|c| {
+                        if c == "invalid_json" {
+                            "invalid_json"
+                        } else {
+                            "not_an_object"
+                        }
+                    })
+                    .unwrap_or("not_an_object"),
+                reason: format!(
+                    "cannot replay: the record is not a JSON object (originally: {})",
+                    v.get("reason").and_then(Value::as_str).unwrap_or("-")
+                ),
+            },
+            None => InputItem::Bad {
+                index,
+                record: v.clone(),
+                code: "invalid_dead_letter",
+                reason: format!("line {} has no `record`", pos + 1),
+            },
+        })
+    })))
+}
+
 /// Counts the records an input holds without keeping them (for progress).
 pub fn count(path: &Path) -> Option<u64> {
     match Format::of(path).ok()? {

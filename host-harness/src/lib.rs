@@ -17,6 +17,7 @@ pub mod guest_log;
 pub mod http_host;
 pub mod input;
 pub mod mock;
+pub mod rate;
 pub mod runtime;
 pub mod secret;
 

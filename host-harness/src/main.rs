@@ -74,6 +74,9 @@ enum Command {
         /// Attempts per record before it is dead-lettered.
         #[arg(long, default_value_t = 5)]
         max_attempts: u32,
+        /// Requests per API key: `N/s` or `N/min` (shared by every flow using the key).
+        #[arg(long, default_value = "1000/min")]
+        rate: String,
     },
     /// Send test data: show the request for one record, send only it.
     Test {
@@ -88,6 +91,35 @@ enum Command {
         /// Confirm a real write to --base-url.
         #[arg(long)]
         yes: bool,
+    },
+    /// Re-send the records of a dead-letter file (after fixing the data or
+    /// the config), keeping their original indexes in every output.
+    Replay {
+        /// Destination config (JSON).
+        #[arg(long)]
+        config: PathBuf,
+        /// The dead-letter file to replay; give `--dead-letter` a second time
+        /// for where this run's dead letters go.
+        #[arg(long = "dead-letter", required = true, num_args = 1, action = clap::ArgAction::Append)]
+        dead_letter: Vec<PathBuf>,
+        /// Ashby origin; needs ASHBY_API_KEY. Default: the embedded mock.
+        #[arg(long)]
+        base_url: Option<String>,
+        /// Write the run summary (JSON) here.
+        #[arg(long)]
+        summary: Option<PathBuf>,
+        /// Turn the response webhook on and write its records here.
+        #[arg(long)]
+        responses: Option<PathBuf>,
+        /// Load another component of the same world.
+        #[arg(long)]
+        plugin: Option<PathBuf>,
+        /// Requests in flight at once.
+        #[arg(long, default_value_t = 8)]
+        concurrency: usize,
+        /// Attempts per record before it is dead-lettered.
+        #[arg(long, default_value_t = 5)]
+        max_attempts: u32,
     },
     /// Run the mock Ashby standalone.
     Mock {
@@ -143,6 +175,7 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
             responses,
             concurrency,
             max_attempts,
+            rate,
         } => {
             let opts = Options {
                 concurrency,
@@ -151,6 +184,10 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
                 responses: responses.clone(),
                 total_hint: input::count(&common.input),
                 progress: std::io::stderr().is_terminal(),
+                limits: Limits {
+                    rate: Some(host_harness::rate::Rate::parse(&rate).context("--rate")?),
+                    ..Limits::default()
+                },
                 ..Options::default()
             };
             send(&common, base_url, summary, responses.is_some(), opts).await
@@ -161,6 +198,44 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
             base_url,
             yes,
         } => test(&common, record, base_url, yes).await,
+        Command::Replay {
+            config,
+            dead_letter,
+            base_url,
+            summary,
+            responses,
+            plugin,
+            concurrency,
+            max_attempts,
+        } => {
+            if dead_letter.len() > 2 {
+                anyhow::bail!(
+                    "give --dead-letter at most twice: the file to replay, then where to write"
+                );
+            }
+            let input = dead_letter[0].clone();
+            if dead_letter.get(1) == Some(&input) {
+                anyhow::bail!(
+                    "the replay's own dead letters must go to another file than {}",
+                    input.display()
+                );
+            }
+            let opts = Options {
+                concurrency,
+                max_attempts,
+                dead_letter: dead_letter.get(1).cloned(),
+                responses: responses.clone(),
+                progress: std::io::stderr().is_terminal(),
+                ..Options::default()
+            };
+            let common = Common {
+                config,
+                input,
+                plugin,
+            };
+            let items = input::open_dead_letters(&common.input)?;
+            send_items(&common, items, base_url, summary, responses.is_some(), opts).await
+        }
         Command::Mock { port, api_key } => mock(port, api_key).await,
         Command::Demo { dir } => host_harness::demo::run(&dir).await,
     }
@@ -332,9 +407,20 @@ async fn send(
     webhook: bool,
     opts: Options,
 ) -> anyhow::Result<u8> {
+    let items = input::open(&common.input)?;
+    send_items(common, items, base_url, summary_path, webhook, opts).await
+}
+
+async fn send_items(
+    common: &Common,
+    items: input::Items,
+    base_url: Option<String>,
+    summary_path: Option<PathBuf>,
+    webhook: bool,
+    opts: Options,
+) -> anyhow::Result<u8> {
     let runtime = load_runtime(&common.plugin)?;
     let config = read_config(&common.config, webhook)?;
-    let items = input::open(&common.input)?;
     let (tenant, _mock) = tenant_for(base_url)?;
     let report: Report = deliver::run(&runtime, &tenant, &config, items, opts).await?;
     for w in &report.warnings {

@@ -55,6 +55,9 @@ pub struct Limits {
     pub max_records_per_call: usize,
     /// Cap on guest stdout+stderr kept between drains.
     pub guest_log_bytes: usize,
+    /// Requests per second for the tenant's API key, shared by every flow
+    /// using that key in this process; `None` = unpaced.
+    pub rate: Option<crate::rate::Rate>,
 }
 
 impl Default for Limits {
@@ -68,6 +71,7 @@ impl Default for Limits {
             max_request_bytes: 10 << 20,
             max_records_per_call: 1000,
             guest_log_bytes: 64 << 10,
+            rate: Some(crate::rate::Rate::ASHBY_DEFAULT),
         }
     }
 }

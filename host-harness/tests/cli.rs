@@ -436,3 +436,116 @@ fn send_without_base_url_uses_the_embedded_mock() {
     );
     assert!(String::from_utf8_lossy(&out.stderr).contains("embedded mock"));
 }
+
+#[test]
+fn replay_resends_dead_letters_with_their_original_indexes() {
+    let dir = tempfile::tempdir().unwrap();
+    let mock = mock_with(MockConfig::default());
+    let wrong = write(
+        dir.path(),
+        "wrong.json",
+        r#"{"template":"create-candidate"}"#,
+    );
+    let fixed = write(
+        dir.path(),
+        "fixed.json",
+        r#"{"template":"create-candidate","rename":{"fullName":"name"}}"#,
+    );
+    let input = write(
+        dir.path(),
+        "in.jsonl",
+        "{\"name\":\"Ada\"}\n{\"fullName\":\"Grace\"}\nnot json\n{\"fullName\":\"Alan\"}\n",
+    );
+    let first = send(&mock, &wrong, &input, dir.path());
+    assert_eq!(first.status.code(), Some(1));
+    let dl = dir.path().join("dead.jsonl");
+    let replay_out = tempfile::tempdir().unwrap();
+    let out = bin()
+        .env("ASHBY_API_KEY", KEY)
+        .args(["replay", "--base-url", &mock.base_url()])
+        .arg("--config")
+        .arg(&fixed)
+        .arg("--dead-letter")
+        .arg(&dl)
+        .arg("--dead-letter")
+        .arg(replay_out.path().join("dead2.jsonl"))
+        .arg("--responses")
+        .arg(replay_out.path().join("responses.jsonl"))
+        .arg("--summary")
+        .arg(replay_out.path().join("summary.json"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let s: Value =
+        serde_json::from_slice(&std::fs::read(replay_out.path().join("summary.json")).unwrap())
+            .unwrap();
+    assert_eq!(
+        (
+            s["input"].as_u64(),
+            s["delivered"].as_u64(),
+            s["dead_lettered"].as_u64()
+        ),
+        (Some(3), Some(2), Some(1))
+    );
+    let mut idx: Vec<u64> = lines(&replay_out.path().join("responses.jsonl"))
+        .iter()
+        .map(|r| r["index"].as_u64().unwrap())
+        .collect();
+    idx.sort();
+    assert_eq!(idx, vec![1, 3], "original indexes are kept");
+    let dead2 = lines(&replay_out.path().join("dead2.jsonl"));
+    assert_eq!(dead2.len(), 1);
+    assert_eq!(dead2[0]["index"], 2, "the unparseable line keeps its index");
+    assert_eq!(mock.state().candidates.len(), 3);
+}
+
+#[test]
+fn rate_paces_requests_per_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let mock = mock_with(MockConfig::default());
+    let config = write(dir.path(), "c.json", r#"{"template":"create-candidate"}"#);
+    let input = write(
+        dir.path(),
+        "in.jsonl",
+        &(0..30)
+            .map(|i| format!("{{\"name\":\"C{i}\"}}\n"))
+            .collect::<String>(),
+    );
+    let out = bin()
+        .env("ASHBY_API_KEY", KEY)
+        .args(["send", "--rate", "20/s", "--base-url", &mock.base_url()])
+        .arg("--config")
+        .arg(&config)
+        .arg("--input")
+        .arg(&input)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let reqs = mock.requests();
+    assert_eq!(reqs.len(), 30);
+    // A full bucket holds 20; the other 10 come at 20/s, so the last request
+    // arrives at least ~0.5 s after the first. (A lower bound: cannot flake
+    // on a slow machine.)
+    let s: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(s["elapsed_ms"].as_u64().unwrap() >= 450, "{s}");
+    let bad = bin()
+        .args(["send", "--rate", "fast"])
+        .arg("--config")
+        .arg(&config)
+        .arg("--input")
+        .arg(&input)
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("--rate"));
+}
