@@ -396,11 +396,7 @@ async fn worker(
             release(&shared, n);
             continue;
         }
-        let before = inst.stats().requests.load(Ordering::Relaxed);
-        let result = call_send(&mut inst, &job.records).await;
-        let after = inst.stats().requests.load(Ordering::Relaxed);
-        shared.requests.fetch_add(after - before, Ordering::Relaxed);
-        match result {
+        match call_send(&mut inst, &shared, &job.records).await {
             Ok(outcomes) => {
                 handle_outcomes(&mut inst, &shared, &tx, job.records, outcomes).await;
             }
@@ -425,11 +421,7 @@ async fn worker(
                     }
                 }
                 for p in job.records {
-                    let before = inst.stats().requests.load(Ordering::Relaxed);
-                    let r = call_send(&mut inst, std::slice::from_ref(&p)).await;
-                    let after = inst.stats().requests.load(Ordering::Relaxed);
-                    shared.requests.fetch_add(after - before, Ordering::Relaxed);
-                    match r {
+                    match call_send(&mut inst, &shared, std::slice::from_ref(&p)).await {
                         Ok(outcomes) => {
                             handle_outcomes(&mut inst, &shared, &tx, vec![p], outcomes).await
                         }
@@ -455,7 +447,12 @@ async fn worker(
     }
 }
 
-async fn call_send(inst: &mut Instance, records: &[Pending]) -> Result<Vec<RecordOutcome>, Fault> {
+/// One `send` call; the requests it made are added to the run's count.
+async fn call_send(
+    inst: &mut Instance,
+    shared: &Shared,
+    records: &[Pending],
+) -> Result<Vec<RecordOutcome>, Fault> {
     let input: Vec<InputRecord> = records
         .iter()
         .map(|p| InputRecord {
@@ -463,7 +460,11 @@ async fn call_send(inst: &mut Instance, records: &[Pending]) -> Result<Vec<Recor
             json: p.json.clone(),
         })
         .collect();
-    match inst.send(input).await? {
+    let before = inst.stats().requests.load(Ordering::Relaxed);
+    let result = inst.send(input).await;
+    let after = inst.stats().requests.load(Ordering::Relaxed);
+    shared.requests.fetch_add(after - before, Ordering::Relaxed);
+    match result? {
         Ok(outcomes) => Ok(outcomes),
         Err(e) => Err(Fault(format!("send refused the call: {e:?}"))),
     }

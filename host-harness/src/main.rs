@@ -40,6 +40,53 @@ struct Common {
     plugin: Option<PathBuf>,
 }
 
+/// The flags `send` and `replay` share: where to send and how.
+#[derive(clap::Args, Clone)]
+struct Delivery {
+    /// Ashby origin (e.g. https://api.ashbyhq.com); needs ASHBY_API_KEY.
+    /// Default: the embedded mock.
+    #[arg(long)]
+    base_url: Option<String>,
+    /// Write the run summary (JSON) here.
+    #[arg(long)]
+    summary: Option<PathBuf>,
+    /// Turn the response webhook on and write its records (JSON Lines) here.
+    #[arg(long)]
+    responses: Option<PathBuf>,
+    /// Requests in flight at once.
+    #[arg(long, default_value_t = 8)]
+    concurrency: usize,
+    /// Attempts per record before it is dead-lettered.
+    #[arg(long, default_value_t = 5)]
+    max_attempts: u32,
+    /// Requests per API key: `N/s` or `N/min` (shared by every flow using the key).
+    #[arg(long, default_value = "1000/min")]
+    rate: String,
+}
+
+impl Delivery {
+    /// The delivery options these flags ask for.
+    fn options(
+        &self,
+        dead_letter: Option<PathBuf>,
+        total_hint: Option<u64>,
+    ) -> anyhow::Result<Options> {
+        Ok(Options {
+            concurrency: self.concurrency,
+            max_attempts: self.max_attempts,
+            dead_letter,
+            responses: self.responses.clone(),
+            total_hint,
+            progress: std::io::stderr().is_terminal(),
+            limits: Limits {
+                rate: Some(host_harness::rate::Rate::parse(&self.rate).context("--rate")?),
+                ..Limits::default()
+            },
+            ..Options::default()
+        })
+    }
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// List the endpoint templates.
@@ -56,27 +103,11 @@ enum Command {
     Send {
         #[command(flatten)]
         common: Common,
-        /// Ashby origin (e.g. https://api.ashbyhq.com); needs ASHBY_API_KEY.
-        #[arg(long)]
-        base_url: Option<String>,
-        /// Write the run summary (JSON) here.
-        #[arg(long)]
-        summary: Option<PathBuf>,
         /// Write dead-lettered records (JSON Lines) here.
         #[arg(long)]
         dead_letter: Option<PathBuf>,
-        /// Turn the response webhook on and write its records (JSON Lines) here.
-        #[arg(long)]
-        responses: Option<PathBuf>,
-        /// Requests in flight at once.
-        #[arg(long, default_value_t = 8)]
-        concurrency: usize,
-        /// Attempts per record before it is dead-lettered.
-        #[arg(long, default_value_t = 5)]
-        max_attempts: u32,
-        /// Requests per API key: `N/s` or `N/min` (shared by every flow using the key).
-        #[arg(long, default_value = "1000/min")]
-        rate: String,
+        #[command(flatten)]
+        delivery: Delivery,
     },
     /// Send test data: show the request for one record, send only it.
     Test {
@@ -102,24 +133,11 @@ enum Command {
         /// for where this run's dead letters go.
         #[arg(long = "dead-letter", required = true, num_args = 1, action = clap::ArgAction::Append)]
         dead_letter: Vec<PathBuf>,
-        /// Ashby origin; needs ASHBY_API_KEY. Default: the embedded mock.
-        #[arg(long)]
-        base_url: Option<String>,
-        /// Write the run summary (JSON) here.
-        #[arg(long)]
-        summary: Option<PathBuf>,
-        /// Turn the response webhook on and write its records here.
-        #[arg(long)]
-        responses: Option<PathBuf>,
         /// Load another component of the same world.
         #[arg(long)]
         plugin: Option<PathBuf>,
-        /// Requests in flight at once.
-        #[arg(long, default_value_t = 8)]
-        concurrency: usize,
-        /// Attempts per record before it is dead-lettered.
-        #[arg(long, default_value_t = 5)]
-        max_attempts: u32,
+        #[command(flatten)]
+        delivery: Delivery,
     },
     /// Run the mock Ashby standalone.
     Mock {
@@ -169,28 +187,12 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Sample { common, limit } => sample(&common, limit).await,
         Command::Send {
             common,
-            base_url,
-            summary,
             dead_letter,
-            responses,
-            concurrency,
-            max_attempts,
-            rate,
+            delivery,
         } => {
-            let opts = Options {
-                concurrency,
-                max_attempts,
-                dead_letter,
-                responses: responses.clone(),
-                total_hint: input::count(&common.input),
-                progress: std::io::stderr().is_terminal(),
-                limits: Limits {
-                    rate: Some(host_harness::rate::Rate::parse(&rate).context("--rate")?),
-                    ..Limits::default()
-                },
-                ..Options::default()
-            };
-            send(&common, base_url, summary, responses.is_some(), opts).await
+            let opts = delivery.options(dead_letter, input::count(&common.input))?;
+            let items = input::open(&common.input)?;
+            send(&common, items, &delivery, opts).await
         }
         Command::Test {
             common,
@@ -201,12 +203,8 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Replay {
             config,
             dead_letter,
-            base_url,
-            summary,
-            responses,
             plugin,
-            concurrency,
-            max_attempts,
+            delivery,
         } => {
             if dead_letter.len() > 2 {
                 anyhow::bail!(
@@ -220,21 +218,14 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
                     input.display()
                 );
             }
-            let opts = Options {
-                concurrency,
-                max_attempts,
-                dead_letter: dead_letter.get(1).cloned(),
-                responses: responses.clone(),
-                progress: std::io::stderr().is_terminal(),
-                ..Options::default()
-            };
+            let opts = delivery.options(dead_letter.get(1).cloned(), None)?;
+            let items = input::open_dead_letters(&input)?;
             let common = Common {
                 config,
                 input,
                 plugin,
             };
-            let items = input::open_dead_letters(&common.input)?;
-            send_items(&common, items, base_url, summary, responses.is_some(), opts).await
+            send(&common, items, &delivery, opts).await
         }
         Command::Mock { port, api_key } => mock(port, api_key).await,
         Command::Demo { dir } => host_harness::demo::run(&dir).await,
@@ -402,34 +393,21 @@ async fn sample(common: &Common, limit: usize) -> anyhow::Result<u8> {
 
 async fn send(
     common: &Common,
-    base_url: Option<String>,
-    summary_path: Option<PathBuf>,
-    webhook: bool,
-    opts: Options,
-) -> anyhow::Result<u8> {
-    let items = input::open(&common.input)?;
-    send_items(common, items, base_url, summary_path, webhook, opts).await
-}
-
-async fn send_items(
-    common: &Common,
     items: input::Items,
-    base_url: Option<String>,
-    summary_path: Option<PathBuf>,
-    webhook: bool,
+    delivery: &Delivery,
     opts: Options,
 ) -> anyhow::Result<u8> {
     let runtime = load_runtime(&common.plugin)?;
-    let config = read_config(&common.config, webhook)?;
-    let (tenant, _mock) = tenant_for(base_url)?;
+    let config = read_config(&common.config, delivery.responses.is_some())?;
+    let (tenant, _mock) = tenant_for(delivery.base_url.clone())?;
     let report: Report = deliver::run(&runtime, &tenant, &config, items, opts).await?;
     for w in &report.warnings {
         eprintln!("warning: {w}");
     }
     let s = &report.summary;
     let text = serde_json::to_string_pretty(s)?;
-    if let Some(p) = summary_path {
-        std::fs::write(&p, format!("{text}\n"))
+    if let Some(p) = &delivery.summary {
+        std::fs::write(p, format!("{text}\n"))
             .with_context(|| format!("cannot write {}", p.display()))?;
     }
     println!("{text}");

@@ -51,8 +51,6 @@ pub struct Limits {
     pub max_response_bytes: usize,
     /// Cap on a request body the guest may send.
     pub max_request_bytes: usize,
-    /// Cap on the records passed to one `send` or `sample-payload` call.
-    pub max_records_per_call: usize,
     /// Cap on guest stdout+stderr kept between drains.
     pub guest_log_bytes: usize,
     /// Requests per second for the tenant's API key, shared by every flow
@@ -69,7 +67,6 @@ impl Default for Limits {
             call_timeout: Duration::from_secs(300),
             max_response_bytes: 10 << 20,
             max_request_bytes: 10 << 20,
-            max_records_per_call: 1000,
             guest_log_bytes: 64 << 10,
             rate: Some(crate::rate::Rate::ASHBY_DEFAULT),
         }
@@ -259,7 +256,6 @@ fn spawn_ticker(engine: &Engine) {
         });
 }
 
-static INSTANCE_SEQ: AtomicU64 = AtomicU64::new(0);
 static TRACE_GUEST_LOG: AtomicBool = AtomicBool::new(true);
 
 /// Whether guest output is copied to the host's stderr (default on).
@@ -399,11 +395,6 @@ impl Instance {
                 .await
         })
         .await
-    }
-
-    /// A unique id for this instance, for logs.
-    pub fn next_id() -> u64 {
-        INSTANCE_SEQ.fetch_add(1, Ordering::Relaxed)
     }
 }
 
