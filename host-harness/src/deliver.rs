@@ -6,6 +6,7 @@
 //! Retry-After), dead-letter what is permanent, stop at a halt.
 
 use crate::input::{InputItem, Items};
+use crate::journal::{self, Done, Entry, Journal};
 use crate::runtime::{
     Exchange, Fault, InputRecord, Instance, Limits, Outcome, RecordOutcome, Runtime, Tenant,
 };
@@ -43,6 +44,33 @@ pub struct Options {
     pub progress: bool,
     /// Sandbox limits for every instance.
     pub limits: Limits,
+    /// Journal final outcomes here and skip what an earlier run finished.
+    pub journal: Option<JournalSpec>,
+    /// POST each response-webhook record here (with the retry policy above).
+    pub responses_url: Option<String>,
+    /// Component restarts (after a trap) a flow may make before it stops.
+    pub crash_budget: u32,
+    /// First wait before re-instantiating after a trap; doubles per restart
+    /// in the flow, up to 5 s.
+    pub restart_backoff: Duration,
+}
+
+/// Where the journal is, and how to read the input again to check it.
+#[derive(Clone)]
+pub struct JournalSpec {
+    /// The journal file (created if missing).
+    pub path: PathBuf,
+    /// Opens a fresh reader over the same input, for the check that it did
+    /// not change under its journal.
+    pub reopen: Arc<dyn Fn() -> anyhow::Result<Items> + Send + Sync>,
+}
+
+impl std::fmt::Debug for JournalSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JournalSpec")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Default for Options {
@@ -58,6 +86,10 @@ impl Default for Options {
             total_hint: None,
             progress: false,
             limits: Limits::default(),
+            journal: None,
+            responses_url: None,
+            crash_budget: 16,
+            restart_backoff: Duration::from_millis(50),
         }
     }
 }
@@ -77,6 +109,22 @@ pub struct Summary {
     pub requests: u64,
     /// Requests that were re-sends of an earlier attempt.
     pub retries: u64,
+    /// Records an earlier run finished, per the journal (counted in
+    /// `delivered` / `dead_lettered`, not sent again).
+    pub resumed: u64,
+    /// HTTP 429 answers (each slowed the key for every flow using it).
+    pub rate_limited: u64,
+    /// Of those, answers with `X-RateLimit-Scope: integration-partner`: the
+    /// integration partner's traffic across organisations is limited.
+    pub rate_limited_partner: u64,
+    /// Times a trapped component instance was replaced.
+    pub plugin_restarts: u64,
+    /// Response-webhook records the `--responses-url` receiver accepted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub responses_posted: Option<u64>,
+    /// Response-webhook records it never accepted (after the retry policy).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub responses_failed: Option<u64>,
     /// Wall-clock time of the run.
     pub elapsed_ms: u64,
 }
@@ -152,6 +200,7 @@ struct Job {
 struct Pending {
     index: u64,
     json: String,
+    hash: String,
     attempts: u32,
     last: Option<(String, String)>,
 }
@@ -170,6 +219,11 @@ struct Shared {
     responses: Mutex<Vec<Value>>,
     outstanding: Semaphore,
     write_error: Mutex<Option<String>>,
+    journal: Mutex<Option<Journal>>,
+    webhook: Mutex<Option<crate::webhook::Webhook>>,
+    restarts: AtomicU64,
+    rate_limited: AtomicU64,
+    rate_limited_partner: AtomicU64,
 }
 
 impl Shared {
@@ -192,6 +246,14 @@ impl Shared {
 
     fn publish(&self, v: Value) {
         self.write_line(&self.responses_file, &v);
+        if let Some(w) = self
+            .webhook
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+        {
+            w.send(v.clone());
+        }
         self.responses
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -199,12 +261,60 @@ impl Shared {
     }
 }
 
-fn open_out(p: &Option<PathBuf>) -> anyhow::Result<Option<std::io::BufWriter<std::fs::File>>> {
+impl Shared {
+    /// Makes a batch's final outcomes durable: the dead letters and responses
+    /// written so far are synced first, then the journal lines are appended
+    /// and synced. Without a journal this does nothing.
+    fn commit(&self, entries: Vec<Entry>) {
+        if entries.is_empty() {
+            return;
+        }
+        let mut j = self.journal.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(journal) = j.as_mut() else { return };
+        let mut result = Ok(());
+        for w in [&self.dead_letter, &self.responses_file] {
+            if let Some(w) = w.lock().unwrap_or_else(|e| e.into_inner()).as_mut() {
+                result = result
+                    .and_then(|_| w.flush())
+                    .and_then(|_| w.get_ref().sync_data());
+            }
+        }
+        if let Err(e) = result.and_then(|_| journal.commit(&entries)) {
+            *self.write_error.lock().unwrap_or_else(|e| e.into_inner()) =
+                Some(format!("the journal: {e}"));
+        }
+    }
+}
+
+fn entry(p: &Pending, done: Done) -> Entry {
+    Entry {
+        index: p.index,
+        hash: p.hash.clone(),
+        done,
+    }
+}
+
+/// Opens an output file: truncated, or (when resuming with a journal)
+/// appended to, so earlier runs' lines stay.
+fn open_out(
+    p: &Option<PathBuf>,
+    append: bool,
+) -> anyhow::Result<Option<std::io::BufWriter<std::fs::File>>> {
     match p {
         None => Ok(None),
-        Some(p) => Ok(Some(std::io::BufWriter::new(
-            std::fs::File::create(p).with_context(|| format!("cannot write {}", p.display()))?,
-        ))),
+        Some(p) => {
+            let f = if append {
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(p)
+            } else {
+                std::fs::File::create(p)
+            };
+            Ok(Some(std::io::BufWriter::new(f.with_context(|| {
+                format!("cannot write {}", p.display())
+            })?)))
+        }
     }
 }
 
@@ -221,14 +331,38 @@ pub async fn run(
     // Configure one instance first: a refused config stops the run before
     // any input is read.
     let (first, summary) = configured(runtime, tenant, &opts.limits, config).await?;
+    // A journal: refuse it if it belongs to another config or the input
+    // changed under it, before anything is sent.
+    let (journal, earlier) = match &opts.journal {
+        None => (None, HashMap::new()),
+        Some(spec) => {
+            let j = Journal::open(&spec.path, config)?;
+            let items = (spec.reopen)().context("reading the input again to check the journal")?;
+            let j = tokio::task::spawn_blocking(move || j.verify(items).map(|_| j))
+                .await
+                .context("internal: the journal check stopped")??;
+            let mut j = j;
+            let earlier = j.take_done();
+            (Some(j), earlier)
+        }
+    };
+    let webhook = match &opts.responses_url {
+        Some(url) => Some(crate::webhook::Webhook::start(url, &opts)?),
+        None => None,
+    };
     let mut instances = vec![first];
     for _ in 1..concurrency {
         instances.push(configured(runtime, tenant, &opts.limits, config).await?.0);
     }
-    let in_flight_cap = (concurrency * opts.chunk.max(1) * 4).max(64);
+    // A batching destination wants whole batches per call.
+    let chunk_size = opts
+        .chunk
+        .max(summary.records_per_call.unwrap_or(0) as usize)
+        .clamp(1, 1000);
+    let in_flight_cap = (concurrency * chunk_size * 4).max(64);
     let shared = Arc::new(Shared {
-        dead_letter: Mutex::new(open_out(&opts.dead_letter)?),
-        responses_file: Mutex::new(open_out(&opts.responses)?),
+        dead_letter: Mutex::new(open_out(&opts.dead_letter, journal.is_some())?),
+        responses_file: Mutex::new(open_out(&opts.responses, journal.is_some())?),
         opts: opts.clone(),
         halted: AtomicBool::new(false),
         halt: Mutex::new(None),
@@ -240,7 +374,13 @@ pub async fn run(
         responses: Mutex::new(Vec::new()),
         outstanding: Semaphore::new(in_flight_cap),
         write_error: Mutex::new(None),
+        journal: Mutex::new(journal),
+        webhook: Mutex::new(webhook),
+        restarts: AtomicU64::new(0),
+        rate_limited: AtomicU64::new(0),
+        rate_limited_partner: AtomicU64::new(0),
     });
+    let mut resumed = 0u64;
 
     let (job_tx, job_rx) = mpsc::unbounded_channel::<Option<Job>>();
     let job_rx = Arc::new(tokio::sync::Mutex::new(job_rx));
@@ -270,7 +410,6 @@ pub async fn run(
     let mut input = 0u64;
     let mut chunk: Vec<Pending> = Vec::new();
     let progress = Progress::new(opts.progress, opts.total_hint);
-    let chunk_size = opts.chunk.max(1);
     loop {
         let item = tokio::select! {
             item = item_rx.recv() => item,
@@ -283,13 +422,30 @@ pub async fn run(
         let Some(item) = item else { break };
         input += 1;
         progress.tick(&shared, input);
+        if let Some(e) = earlier.get(&item.index()) {
+            // An earlier run finished this record: count it, send nothing.
+            resumed += 1;
+            match e.done {
+                Done::Delivered => shared.delivered.fetch_add(1, Ordering::Relaxed),
+                Done::DeadLettered(_) => shared.dead.fetch_add(1, Ordering::Relaxed),
+            };
+            continue;
+        }
+        let hash = journal::record_hash(&journal::item_text(&item));
         match item {
             InputItem::Bad {
                 index,
                 record,
                 code,
                 reason,
-            } => shared.dead_letter(index, record, code, &reason, 0),
+            } => {
+                shared.dead_letter(index, record, code, &reason, 0);
+                shared.commit(vec![Entry {
+                    index,
+                    hash,
+                    done: Done::DeadLettered(code.to_string()),
+                }]);
+            }
             InputItem::Record { index, json } => {
                 if shared.halted.load(Ordering::Relaxed) {
                     shared.not_attempted.fetch_add(1, Ordering::Relaxed);
@@ -298,6 +454,7 @@ pub async fn run(
                 chunk.push(Pending {
                     index,
                     json,
+                    hash,
                     attempts: 0,
                     last: None,
                 });
@@ -320,6 +477,21 @@ pub async fn run(
     }
     while workers.join_next().await.is_some() {}
     progress.finish(&shared, input);
+    let webhook = shared
+        .webhook
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .take();
+    let (responses_posted, responses_failed) = match webhook {
+        Some(w) => {
+            let st = w.finish().await;
+            (
+                Some(st.posted.load(Ordering::Relaxed)),
+                Some(st.failed.load(Ordering::Relaxed)),
+            )
+        }
+        None => (None, None),
+    };
 
     for w in [&shared.dead_letter, &shared.responses_file] {
         if let Some(w) = w.lock().unwrap_or_else(|e| e.into_inner()).as_mut() {
@@ -342,6 +514,12 @@ pub async fn run(
         not_attempted: shared.not_attempted.load(Ordering::Relaxed),
         requests: shared.requests.load(Ordering::Relaxed),
         retries: shared.retries.load(Ordering::Relaxed),
+        resumed,
+        rate_limited: shared.rate_limited.load(Ordering::Relaxed),
+        rate_limited_partner: shared.rate_limited_partner.load(Ordering::Relaxed),
+        plugin_restarts: shared.restarts.load(Ordering::Relaxed),
+        responses_posted,
+        responses_failed,
         elapsed_ms: start.elapsed().as_millis() as u64,
     };
     let responses =
@@ -404,28 +582,24 @@ async fn worker(
                 eprintln!("plugin fault in tenant {}: {fault}", tenant.name);
                 // Contain the fault: a fresh instance, then each record alone,
                 // once; a record that kills it again is dead-lettered.
-                match configured(runtime, tenant, &shared.opts.limits, config).await {
-                    Ok((fresh, _)) => inst = fresh,
-                    Err(e) => {
-                        for p in &job.records {
-                            shared.dead_letter(
-                                p.index,
-                                record_value(&p.json),
-                                "plugin_fault",
-                                &format!("{fault}; re-instantiating failed: {e:#}"),
-                                p.attempts + 1,
-                            );
-                        }
-                        release(&shared, n);
+                inst = match restart(runtime, tenant, config, &shared, &fault).await {
+                    Ok(fresh) => fresh,
+                    Err(why) => {
+                        give_up(&shared, job.records, &why);
                         continue;
                     }
-                }
-                for p in job.records {
+                };
+                let mut records = job.records.into_iter();
+                while let Some(p) = records.next() {
                     match call_send(&mut inst, &shared, std::slice::from_ref(&p)).await {
                         Ok(outcomes) => {
                             handle_outcomes(&mut inst, &shared, &tx, vec![p], outcomes).await
                         }
                         Err(f2) => {
+                            eprintln!(
+                                "plugin fault in tenant {} on record {} alone: {f2}",
+                                tenant.name, p.index
+                            );
                             shared.dead_letter(
                                 p.index,
                                 record_value(&p.json),
@@ -433,17 +607,78 @@ async fn worker(
                                 &f2.to_string(),
                                 p.attempts + 1,
                             );
+                            shared
+                                .commit(vec![entry(&p, Done::DeadLettered("plugin_fault".into()))]);
                             release(&shared, 1);
-                            if let Ok((fresh, _)) =
-                                configured(runtime, tenant, &shared.opts.limits, config).await
-                            {
-                                inst = fresh;
-                            }
+                            inst = match restart(runtime, tenant, config, &shared, &f2).await {
+                                Ok(fresh) => fresh,
+                                Err(why) => {
+                                    give_up(&shared, records.collect(), &why);
+                                    break;
+                                }
+                            };
                         }
                     }
                 }
             }
         }
+    }
+}
+
+/// Replaces a trapped instance, after a pause that doubles with each restart
+/// in the flow, within the flow's crash budget. When the budget is spent the
+/// flow halts (code `crash_budget_exhausted`).
+async fn restart(
+    runtime: &Runtime,
+    tenant: &Tenant,
+    config: &str,
+    shared: &Shared,
+    fault: &Fault,
+) -> Result<Instance, String> {
+    let n = shared.restarts.fetch_add(1, Ordering::Relaxed) + 1;
+    if n > u64::from(shared.opts.crash_budget) {
+        let why = format!(
+            "the component faulted {n} times in this flow, over its crash budget of {}; last fault: {fault}",
+            shared.opts.crash_budget
+        );
+        halt(shared, "crash_budget_exhausted", &why, None);
+        return Err(why);
+    }
+    let pause = shared
+        .opts
+        .restart_backoff
+        .saturating_mul(1u32 << (n - 1).min(16) as u32)
+        .min(Duration::from_secs(5));
+    tokio::time::sleep(pause).await;
+    match configured(runtime, tenant, &shared.opts.limits, config).await {
+        Ok((fresh, _)) => Ok(fresh),
+        Err(e) => {
+            let why = format!("{fault}; re-instantiating the component failed: {e:#}");
+            halt(shared, "plugin_unavailable", &why, None);
+            Err(why)
+        }
+    }
+}
+
+/// Records a flow could not try because the component is unusable: they are
+/// fine, so they are not attempted rather than dead-lettered.
+fn give_up(shared: &Shared, records: Vec<Pending>, why: &str) {
+    let n = records.len();
+    if n > 0 {
+        eprintln!("{n} record(s) not attempted: {why}");
+    }
+    shared.not_attempted.fetch_add(n as u64, Ordering::Relaxed);
+    release(shared, n);
+}
+
+/// Stops the flow: nothing new is sent; the first halt's reason is kept.
+fn halt(shared: &Shared, code: &str, message: &str, permission: Option<String>) {
+    if !shared.halted.swap(true, Ordering::Relaxed) {
+        *shared.halt.lock().unwrap_or_else(|e| e.into_inner()) = Some(HaltInfo {
+            code: code.to_string(),
+            message: message.to_string(),
+            permission,
+        });
     }
 }
 
@@ -487,6 +722,8 @@ async fn handle_outcomes(
     let mut retry_later: Vec<Pending> = Vec::new();
     let mut retry_after: Option<Duration> = None;
     let mut done = 0usize;
+    let mut finished: Vec<Entry> = Vec::new();
+    let mut limited: Vec<Vec<u64>> = Vec::new();
     for mut p in records {
         p.attempts += 1;
         let Some(outcome) = by_index.remove(&p.index) else {
@@ -497,6 +734,7 @@ async fn handle_outcomes(
                 "the plugin returned no outcome for this record",
                 p.attempts,
             );
+            finished.push(entry(&p, Done::DeadLettered("plugin_error".into())));
             done += 1;
             continue;
         };
@@ -504,6 +742,7 @@ async fn handle_outcomes(
             Outcome::Delivered(d) => {
                 shared.delivered.fetch_add(1, Ordering::Relaxed);
                 note_exchange(&mut published, Some(d.exchange));
+                finished.push(entry(&p, Done::Delivered));
                 done += 1;
             }
             Outcome::Rejected(r) => {
@@ -515,21 +754,28 @@ async fn handle_outcomes(
                     p.attempts,
                 );
                 note_exchange(&mut published, r.exchange);
+                finished.push(entry(&p, Done::DeadLettered(r.code.clone())));
                 done += 1;
             }
             Outcome::Halt(h) => {
-                if !shared.halted.swap(true, Ordering::Relaxed) {
-                    *shared.halt.lock().unwrap_or_else(|e| e.into_inner()) = Some(HaltInfo {
-                        code: h.code.clone(),
-                        message: h.message.clone(),
-                        permission: h.permission.clone(),
-                    });
-                }
+                halt(shared, &h.code, &h.message, h.permission.clone());
                 inst.halt_http();
                 shared.not_attempted.fetch_add(1, Ordering::Relaxed);
                 done += 1;
             }
             Outcome::Retry(r) => {
+                // One 429 answer may cover several records (a batch): count
+                // answers, not records.
+                if r.code.starts_with("rate_limited")
+                    && let Some(ex) = &r.exchange
+                    && !limited.contains(&ex.request.records)
+                {
+                    limited.push(ex.request.records.clone());
+                    shared.rate_limited.fetch_add(1, Ordering::Relaxed);
+                    if r.code == "rate_limited_integration_partner" {
+                        shared.rate_limited_partner.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
                 if p.attempts > 0 && r.exchange.is_some() {
                     note_exchange(&mut published, r.exchange.clone());
                 }
@@ -547,6 +793,7 @@ async fn handle_outcomes(
                         ),
                         p.attempts,
                     );
+                    finished.push(entry(&p, Done::DeadLettered("retries_exhausted".into())));
                     done += 1;
                 } else {
                     if let Some(ra) = r.retry_after.as_deref().and_then(parse_retry_after) {
@@ -566,6 +813,7 @@ async fn handle_outcomes(
             Err(f) => eprintln!("on-response faulted: {f}"),
         }
     }
+    shared.commit(finished);
     release(shared, done);
     if !retry_later.is_empty() {
         let attempts = retry_later.iter().map(|p| p.attempts).max().unwrap_or(1);

@@ -16,10 +16,12 @@ pub mod demo;
 pub mod guest_log;
 pub mod http_host;
 pub mod input;
+pub mod journal;
 pub mod mock;
 pub mod rate;
 pub mod runtime;
 pub mod secret;
+pub mod webhook;
 
 /// Path of the plugin component built by `build.rs` for `wasm32-wasip2`.
 pub const PLUGIN_WASM: &str = env!("PLUGIN_WASM");

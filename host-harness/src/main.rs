@@ -62,6 +62,17 @@ struct Delivery {
     /// Requests per API key: `N/s` or `N/min` (shared by every flow using the key).
     #[arg(long, default_value = "1000/min")]
     rate: String,
+    /// Journal each record's final outcome here (synced per batch); re-running
+    /// with the same journal skips what is done, so a killed run resumes.
+    #[arg(long)]
+    journal: Option<PathBuf>,
+    /// Also POST each response-webhook record (JSON) to this URL, with the
+    /// same retry policy as records.
+    #[arg(long)]
+    responses_url: Option<String>,
+    /// Component restarts after traps a flow may make before it stops.
+    #[arg(long, default_value_t = 16)]
+    crash_budget: u32,
 }
 
 impl Delivery {
@@ -70,8 +81,18 @@ impl Delivery {
         &self,
         dead_letter: Option<PathBuf>,
         total_hint: Option<u64>,
+        reopen: impl Fn() -> anyhow::Result<input::Items> + Send + Sync + 'static,
     ) -> anyhow::Result<Options> {
+        if self.journal.is_some() && self.journal == dead_letter {
+            anyhow::bail!("--journal and --dead-letter must be different files");
+        }
         Ok(Options {
+            journal: self.journal.clone().map(|path| deliver::JournalSpec {
+                path,
+                reopen: std::sync::Arc::new(reopen),
+            }),
+            responses_url: self.responses_url.clone(),
+            crash_budget: self.crash_budget,
             concurrency: self.concurrency,
             max_attempts: self.max_attempts,
             dead_letter,
@@ -190,7 +211,10 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
             dead_letter,
             delivery,
         } => {
-            let opts = delivery.options(dead_letter, input::count(&common.input))?;
+            let path = common.input.clone();
+            let opts = delivery.options(dead_letter, input::count(&common.input), move || {
+                input::open(&path)
+            })?;
             let items = input::open(&common.input)?;
             send(&common, items, &delivery, opts).await
         }
@@ -218,7 +242,10 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
                     input.display()
                 );
             }
-            let opts = delivery.options(dead_letter.get(1).cloned(), None)?;
+            let path = input.clone();
+            let opts = delivery.options(dead_letter.get(1).cloned(), None, move || {
+                input::open_dead_letters(&path)
+            })?;
             let items = input::open_dead_letters(&input)?;
             let common = Common {
                 config,
@@ -398,7 +425,10 @@ async fn send(
     opts: Options,
 ) -> anyhow::Result<u8> {
     let runtime = load_runtime(&common.plugin)?;
-    let config = read_config(&common.config, delivery.responses.is_some())?;
+    let config = read_config(
+        &common.config,
+        delivery.responses.is_some() || delivery.responses_url.is_some(),
+    )?;
     let (tenant, _mock) = tenant_for(delivery.base_url.clone())?;
     let report: Report = deliver::run(&runtime, &tenant, &config, items, opts).await?;
     for w in &report.warnings {
@@ -411,6 +441,19 @@ async fn send(
             .with_context(|| format!("cannot write {}", p.display()))?;
     }
     println!("{text}");
+    if s.rate_limited_partner > 0 {
+        eprintln!(
+            "warning: Ashby answered 429 with `X-RateLimit-Scope: integration-partner` {} time(s): \
+             the integration partner's combined traffic across all organisations is limited, not \
+             only this API key; lowering --rate for this key alone may not help",
+            s.rate_limited_partner
+        );
+    }
+    if let Some(failed) = s.responses_failed.filter(|n| *n > 0) {
+        eprintln!(
+            "warning: {failed} response-webhook record(s) were not accepted by --responses-url"
+        );
+    }
     if let Some(h) = &report.halt {
         let perm = h
             .permission

@@ -159,6 +159,8 @@ pub struct RecordedRequest {
     pub success: Option<bool>,
     /// Name of the injected fault applied to this request ([`FaultKind::name`]).
     pub fault: Option<String>,
+    /// When the request arrived.
+    pub at: std::time::Instant,
 }
 
 impl RecordedRequest {
@@ -223,6 +225,12 @@ pub enum FaultKind {
     /// An HTTP error with this status (e.g. 500, 502, 503). 500 carries a JSON error
     /// envelope; other statuses a small HTML page like a proxy would send.
     ServerError(u16),
+    /// HTTP 503 with this `Retry-After` value (seconds or an HTTP date), as
+    /// during maintenance.
+    Unavailable {
+        /// Value of the `Retry-After` header.
+        retry_after: String,
+    },
     /// Read the request, then close the connection without answering.
     Drop,
     /// Apply the request (objects are created) then close the connection without
@@ -249,12 +257,13 @@ pub enum FaultKind {
 
 impl FaultKind {
     /// Short name of the fault, as recorded in [`RecordedRequest::fault`]: `RateLimit`,
-    /// `ServerError`, `Drop`, `DropAfterApply`, `Delay`, `Unauthorized`, `Forbidden`,
+    /// `ServerError`, `Unavailable`, `Drop`, `DropAfterApply`, `Delay`, `Unauthorized`, `Forbidden`,
     /// `MissingPermission`, `Error` or `Garbage`.
     pub fn name(&self) -> &'static str {
         match self {
             Self::RateLimit { .. } => "RateLimit",
             Self::ServerError(_) => "ServerError",
+            Self::Unavailable { .. } => "Unavailable",
             Self::Drop => "Drop",
             Self::DropAfterApply => "DropAfterApply",
             Self::Delay(_) => "Delay",
@@ -415,6 +424,20 @@ impl MockAshby {
     /// Changes the granted permissions (`None` grants all).
     pub fn set_permissions(&self, permissions: Option<Vec<String>>) {
         *lock(&self.shared.permissions) = permissions;
+    }
+
+    /// Where the mock receives response-webhook records (`--responses-url`).
+    pub fn webhook_url(&self) -> String {
+        format!("{}{WEBHOOK_PATH}", self.base_url())
+    }
+
+    /// The response-webhook records the mock accepted, in arrival order.
+    pub fn webhook_records(&self) -> Vec<Value> {
+        self.requests()
+            .into_iter()
+            .filter(|r| r.path == WEBHOOK_PATH && r.status == 200)
+            .map(|r| r.body)
+            .collect()
     }
 
     /// Every request received, in arrival order.
@@ -649,6 +672,9 @@ struct Reply {
     success: Option<bool>,
 }
 
+/// The path at which the mock acts as a response-webhook receiver.
+pub const WEBHOOK_PATH: &str = "/_webhook";
+
 const JSON_CONTENT_TYPE: &str = "application/json; charset=utf-8";
 
 impl Reply {
@@ -747,6 +773,7 @@ async fn handle(
         status: 0,
         success: None,
         fault: None,
+        at: std::time::Instant::now(),
     };
     let body = match Limited::new(body, MAX_BODY_BYTES).collect().await {
         Ok(collected) => collected.to_bytes(),
@@ -842,6 +869,12 @@ fn fault_reply(kind: &FaultKind, path: &str, request_id: &str) -> Reply {
                 )
             }
         }
+        FaultKind::Unavailable { retry_after } => Reply::text(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "text/html; charset=utf-8",
+            "<html><body><h1>Down for maintenance</h1></body></html>",
+        )
+        .with_header("Retry-After", retry_after.clone()),
         FaultKind::Unauthorized => unauthorized(request_id),
         FaultKind::Forbidden => forbidden(request_id),
         FaultKind::MissingPermission => {
@@ -910,6 +943,18 @@ fn process(shared: &Shared, req: &RequestParts, request_id: &str) -> Reply {
             request_id,
         )
         .with_header("Allow", "POST".to_owned());
+    }
+    if req.path == WEBHOOK_PATH {
+        // The mock doubles as a response-webhook receiver: it takes any JSON.
+        return match serde_json::from_slice::<Value>(&req.body) {
+            Ok(_) => Reply::ok(json!({"received": true})),
+            Err(e) => Reply::error(
+                StatusCode::BAD_REQUEST,
+                "invalid_json",
+                &format!("the webhook body is not JSON: {e}"),
+                request_id,
+            ),
+        };
     }
     let Some(endpoint) = endpoint(&req.path) else {
         return Reply::error(

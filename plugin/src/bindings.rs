@@ -199,6 +199,7 @@ impl Guest for Component {
             method: summary.method,
             permission: summary.permission,
             response_webhook: summary.response_webhook,
+            records_per_call: summary.records_per_call,
             warnings: summary.warnings,
         })
     }

@@ -350,6 +350,7 @@ impl Config {
             method: self.method.clone(),
             permission: self.permission.clone(),
             response_webhook: self.response_webhook,
+            records_per_call: self.batch.as_ref().map(|b| b.size as u32),
             warnings: self.warnings.clone(),
         }
     }

@@ -111,6 +111,8 @@ pub struct ConfigSummary {
     pub permission: Option<String>,
     /// Whether `on_response` publishes records.
     pub response_webhook: bool,
+    /// Records wanted per `send` call (the batch size), when batching.
+    pub records_per_call: Option<u32>,
     /// Things the user should know that do not stop the flow.
     pub warnings: Vec<String>,
 }
