@@ -354,11 +354,16 @@ pub async fn run(
     for _ in 1..concurrency {
         instances.push(configured(runtime, tenant, &opts.limits, config).await?.0);
     }
-    // A batching destination wants whole batches per call.
-    let chunk_size = opts
-        .chunk
-        .max(summary.records_per_call.unwrap_or(0) as usize)
-        .clamp(1, 1000);
+    // A batching destination wants whole batches per call. With a journal,
+    // other destinations get one record per call: a record's outcome is
+    // journaled as soon as it is known, so a kill re-sends at most the
+    // records in flight (one per instance), not whole chunks.
+    let chunk_size = match (summary.records_per_call, journal.is_some()) {
+        (Some(n), _) => opts.chunk.max(n as usize),
+        (None, true) => 1,
+        (None, false) => opts.chunk,
+    }
+    .clamp(1, 1000);
     let in_flight_cap = (concurrency * chunk_size * 4).max(64);
     let shared = Arc::new(Shared {
         dead_letter: Mutex::new(open_out(&opts.dead_letter, journal.is_some())?),

@@ -32,6 +32,19 @@ pub fn runtime() -> &'static Runtime {
     R.get_or_init(|| Runtime::plugin().expect("compiling the plugin component"))
 }
 
+/// Records as delivery input, indexed from 0.
+pub fn items(records: &[Value]) -> host_harness::input::Items {
+    let v: Vec<host_harness::input::InputItem> = records
+        .iter()
+        .enumerate()
+        .map(|(i, r)| host_harness::input::InputItem::Record {
+            index: i as u64,
+            json: r.to_string(),
+        })
+        .collect();
+    Box::new(v.into_iter())
+}
+
 /// A fresh mock Ashby with default settings.
 pub fn mock() -> MockAshby {
     MockAshby::start(MockConfig::default()).expect("mock starts")

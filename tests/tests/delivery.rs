@@ -5,9 +5,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests")]
 
-use e2e::{mock, post, rt, runtime, tenant};
+use e2e::{items, mock, post, rt, runtime, tenant};
 use host_harness::deliver::{self, JournalSpec, Options, Report};
-use host_harness::input::{InputItem, Items};
 use host_harness::mock::{Fault, FaultKind, MockAshby, MockConfig, fixtures};
 use host_harness::rate::Rate;
 use host_harness::runtime::{Limits, Tenant};
@@ -33,18 +32,6 @@ fn candidates(n: usize, tag: &str) -> Vec<Value> {
     (0..n)
         .map(|i| json!({"name": format!("{tag} {i}"), "email": format!("{tag}.{i}@example.com")}))
         .collect()
-}
-
-fn items(records: &[Value]) -> Items {
-    let v: Vec<InputItem> = records
-        .iter()
-        .enumerate()
-        .map(|(i, r)| InputItem::Record {
-            index: i as u64,
-            json: r.to_string(),
-        })
-        .collect();
-    Box::new(v.into_iter())
 }
 
 fn run(t: &Tenant, config: &Value, records: &[Value], opts: Options) -> Report {
