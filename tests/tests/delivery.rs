@@ -84,6 +84,10 @@ fn transient_failures_are_retried_then_dead_lettered_as_retries_exhausted() {
     assert_eq!(r.summary.delivered, 1, "{:?}", r.summary);
     assert_eq!(r.summary.requests, 3);
     assert_eq!(r.summary.retries, 2);
+    println!(
+        "figure: two 502s then success: {} requests, {} retries, {} ms",
+        r.summary.requests, r.summary.retries, r.summary.elapsed_ms
+    );
 
     let dir = tempfile::tempdir().unwrap();
     let dl = dir.path().join("dead.jsonl");
@@ -182,6 +186,10 @@ fn a_halt_stops_the_flow_and_counts_the_rest_not_attempted() {
     assert!(s.not_attempted >= 99, "{s:?}");
     assert_eq!(s.retries, 0, "a halt is not retried");
     assert_eq!(s.requests, 1, "nothing is sent after the halt");
+    println!(
+        "figure: 403 on the first of 100 records: {} request, {} not attempted, {} ms",
+        s.requests, s.not_attempted, s.elapsed_ms
+    );
 }
 
 // ---------------------------------------------------------------- 3. rate
@@ -451,6 +459,10 @@ fn dedupe_by_email_finds_creates_updates_and_refuses_ambiguity() {
             .count(),
         1
     );
+    println!(
+        "figure: dedupe with a create answered by a dropped connection: {} requests (search, create, search), one candidate",
+        r.summary.requests
+    );
 }
 
 // ---------------------------------------------------------------- 7. batching
@@ -571,4 +583,12 @@ fn responses_are_posted_to_the_webhook_with_retries() {
         },
     );
     assert_eq!(r.summary.responses_failed, Some(2));
+    let posts = m
+        .requests()
+        .iter()
+        .filter(|q| q.path == "/_webhook")
+        .count();
+    println!(
+        "figure: webhook: 5 records, 2 injected 500s then a dead receiver: {posts} POSTs in all"
+    );
 }
