@@ -162,6 +162,40 @@ fn retry_after_is_a_floor_and_a_waiting_record_does_not_block_the_rest() {
     );
 }
 
+#[test]
+fn default_backoff_grows_with_full_jitter() {
+    let m = mock();
+    let t = tenant(&m);
+    m.inject(fault("/candidate.create", 4, FaultKind::ServerError(500)));
+    let r = run(
+        &t,
+        &create_candidate(),
+        &candidates(1, "backoff"),
+        Options {
+            limits: Limits {
+                rate: None,
+                ..Limits::default()
+            },
+            ..Options::default()
+        },
+    );
+    assert_eq!((r.summary.delivered, r.summary.requests), (1, 5));
+    let at: Vec<Instant> = m.requests().iter().map(|q| q.at).collect();
+    let gaps: Vec<Duration> = at.windows(2).map(|w| w[1] - w[0]).collect();
+    // Attempt n waits a uniform draw from [0, 250 ms x 2^(n-1)]; the upper
+    // bound gets slack for a busy machine.
+    for (n, g) in gaps.iter().enumerate() {
+        let cap = Duration::from_millis(250 << n);
+        assert!(
+            *g <= cap + Duration::from_secs(2),
+            "gap {n}: {g:?} > {cap:?}"
+        );
+    }
+    println!(
+        "figure: default backoff, four 500s: gaps between attempts {gaps:?} (caps 250/500/1000/2000 ms)"
+    );
+}
+
 // ---------------------------------------------------------------- 2. halt
 
 #[test]
