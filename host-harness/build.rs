@@ -27,6 +27,7 @@ fn main() {
     for path in [
         "plugin/src",
         "plugin/Cargo.toml",
+        "plugin/build.rs",
         "wit",
         "templates.json",
         "Cargo.lock",

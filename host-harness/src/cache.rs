@@ -132,10 +132,17 @@ pub struct LoadInfo {
     pub load_time: Duration,
 }
 
+/// Environment variable: `1` writes `/tmp/perf-<pid>.map` so that `perf`
+/// names the guest's JIT-compiled functions (profiling only).
+pub const PERFMAP_ENV: &str = "ASHBY_CONNECTOR_PERFMAP";
+
 fn base_config() -> Config {
     let mut config = Config::new();
     config.epoch_interruption(true);
     config.wasm_component_model(true);
+    if std::env::var(PERFMAP_ENV).is_ok_and(|v| v == "1") {
+        config.profiler(wasmtime::ProfilingStrategy::PerfMap);
+    }
     config
 }
 
