@@ -605,23 +605,45 @@ async fn tenants(quick: bool) -> anyhow::Result<Vec<Row>> {
 }
 
 /// A child process's peak RSS, sampled from /proc while it runs.
-struct Peak {
-    child: std::process::Child,
+/// A child process watched until it exits: its peak RSS (`VmHWM`) and CPU
+/// time (user + system), sampled from /proc every 2 ms.
+struct Watched {
+    status: std::process::ExitStatus,
     hwm: u64,
+    cpu_secs: f64,
+    child: std::process::Child,
 }
 
-impl Peak {
-    fn wait(mut self) -> anyhow::Result<(std::process::ExitStatus, u64)> {
-        let pid = self.child.id().to_string();
-        loop {
-            if let Some((_, hwm)) = rss_of(&pid) {
-                self.hwm = self.hwm.max(hwm);
-            }
-            if let Some(status) = self.child.try_wait()? {
-                return Ok((status, self.hwm));
-            }
-            std::thread::sleep(Duration::from_millis(2));
+/// User + system CPU seconds of a process (Linux's USER_HZ is 100).
+fn cpu_of(pid: &str) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the parenthesised command name; utime and stime are the
+    // 14th and 15th fields of the whole line.
+    let rest = stat.rsplit_once(')')?.1;
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?;
+    Some(ticks as f64 / 100.0)
+}
+
+fn watch(mut child: std::process::Child) -> anyhow::Result<Watched> {
+    let pid = child.id().to_string();
+    let (mut hwm, mut cpu_secs) = (0u64, 0f64);
+    loop {
+        if let Some((_, h)) = rss_of(&pid) {
+            hwm = hwm.max(h);
         }
+        if let Some(c) = cpu_of(&pid) {
+            cpu_secs = cpu_secs.max(c);
+        }
+        if let Some(status) = child.try_wait()? {
+            return Ok(Watched {
+                status,
+                hwm,
+                cpu_secs,
+                child,
+            });
+        }
+        std::thread::sleep(Duration::from_millis(2));
     }
 }
 
@@ -686,6 +708,7 @@ async fn e2e(opts: &BenchOptions, work: &Path) -> anyhow::Result<Vec<Row>> {
         // Alternate the two clients; report the median of each.
         let rounds = if opts.quick { 1 } else { 3 };
         let (mut py_times, mut send_times, mut peak) = (Vec::new(), Vec::new(), 0u64);
+        let (mut py_cpu, mut send_cpu) = (Vec::new(), Vec::new());
         for _ in 0..rounds {
             let t = Instant::now();
             let py = match Command::new("python3")
@@ -694,10 +717,11 @@ async fn e2e(opts: &BenchOptions, work: &Path) -> anyhow::Result<Vec<Row>> {
                 .arg("--input")
                 .arg(&input)
                 .env("ASHBY_API_KEY", key)
+                .stdout(Stdio::piped())
                 .stderr(Stdio::inherit())
-                .output()
+                .spawn()
             {
-                Ok(out) => out,
+                Ok(child) => watch(child)?,
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                     return Ok(vec![row(
                         "4. send vs Python http.client",
@@ -709,8 +733,13 @@ async fn e2e(opts: &BenchOptions, work: &Path) -> anyhow::Result<Vec<Row>> {
                 Err(e) => return Err(e).context("running python3"),
             };
             py_times.push(t.elapsed().as_secs_f64());
+            py_cpu.push(py.cpu_secs);
             anyhow::ensure!(py.status.success(), "the Python client failed");
-            let py_out: serde_json::Value = serde_json::from_slice(&py.stdout)
+            let mut py_stdout = Vec::new();
+            if let Some(mut out) = py.child.stdout {
+                std::io::Read::read_to_end(&mut out, &mut py_stdout)?;
+            }
+            let py_out: serde_json::Value = serde_json::from_slice(&py_stdout)
                 .context("the Python client's output is not JSON")?;
             let py_ok = py_out["ok"].as_u64().unwrap_or(0);
             anyhow::ensure!(py_ok == n, "the Python client delivered {py_ok} of {n}");
@@ -728,12 +757,14 @@ async fn e2e(opts: &BenchOptions, work: &Path) -> anyhow::Result<Vec<Row>> {
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .spawn()?;
-            let (status, hwm) = Peak { child, hwm: 0 }.wait()?;
+            let w = watch(child)?;
             send_times.push(t.elapsed().as_secs_f64());
-            anyhow::ensure!(status.success(), "send exited with {status}");
-            peak = peak.max(hwm);
+            send_cpu.push(w.cpu_secs);
+            anyhow::ensure!(w.status.success(), "send exited with {}", w.status);
+            peak = peak.max(w.hwm);
         }
         let (py_secs, send_secs, hwm) = (median(py_times), median(send_times), peak);
+        let (py_cpu, send_cpu) = (median(py_cpu), median(send_cpu));
         let py_rate = n as f64 / py_secs;
         let send_rate = n as f64 / send_secs;
         let ratio = send_rate / py_rate;
@@ -745,6 +776,17 @@ async fn e2e(opts: &BenchOptions, work: &Path) -> anyhow::Result<Vec<Row>> {
                 ),
                 "≥ 2x",
                 check(ratio >= 2.0),
+            ),
+            row(
+                "4. client CPU per record, send / Python (the mock's CPU not counted)",
+                format!(
+                    "{:.2}x less CPU ({:.0} vs {:.0} µs/record, median)",
+                    py_cpu / send_cpu.max(1e-9),
+                    send_cpu / n as f64 * 1e6,
+                    py_cpu / n as f64 * 1e6
+                ),
+                "(comparison)",
+                Verdict::Info,
             ),
             row(
                 &format!("4. send peak RSS, {n} records"),
