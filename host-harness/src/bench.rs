@@ -326,6 +326,30 @@ async fn native(quick: bool) -> anyhow::Result<Vec<Row>> {
         Ok(())
     })
     .await?;
+    // What deliver.rs does after every exchange: one on-response call, even
+    // with the webhook off (this config has it off).
+    let exchanges: Vec<crate::runtime::Exchange> = inst
+        .send(recs.clone())
+        .await
+        .map_err(|f| anyhow::anyhow!("{f}"))?
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?
+        .into_iter()
+        .filter_map(|o| match o.outcome {
+            crate::runtime::Outcome::Delivered(d) => Some(d.exchange),
+            _ => None,
+        })
+        .collect();
+    let on_response = timed(iters, async || {
+        for ex in &exchanges {
+            let r = inst
+                .on_response(ex.clone())
+                .await
+                .map_err(|f| anyhow::anyhow!("{f}"))?;
+            anyhow::ensure!(matches!(r, Ok(None)), "the webhook is off");
+        }
+        Ok(())
+    })
+    .await?;
     let per = |t: f64| t / batch as f64;
     let us = |t: f64| format!("{:.2} µs/record", per(t) * 1e6);
     let rate = |t: f64| batch as f64 / t;
@@ -351,6 +375,12 @@ async fn native(quick: bool) -> anyhow::Result<Vec<Row>> {
             ),
             "≤ 1.5x",
             check(wasm_send / native_send <= 1.5),
+        ),
+        row(
+            "1. on-response per exchange through the component, webhook off",
+            format!("{:.2} µs/call", per(on_response) * 1e6),
+            "(information)",
+            Verdict::Info,
         ),
         row(
             "1. sample-payload through the component, one core",
