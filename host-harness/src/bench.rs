@@ -217,7 +217,7 @@ fn offline_tenant(name: &str) -> anyhow::Result<Tenant> {
     Ok(Tenant {
         name: name.into(),
         origin: Origin::ashby(),
-        key: ApiKey::new(&format!("bench-key-{name}"))?,
+        key: ApiKey::new(format!("bench-key-{name}"))?,
     })
 }
 
@@ -471,19 +471,16 @@ async fn startup(opts: &BenchOptions, work: &Path) -> anyhow::Result<Vec<Row>> {
     let first_request = |label: &str| -> anyhow::Result<f64> {
         mock.clear_requests();
         let t = Instant::now();
-        let mut child = Command::new(&opts.exe)
-            .args(["send", "--base-url", &mock.base_url(), "--rate", "1000/s"])
-            .arg("--config")
-            .arg(&config)
-            .arg("--input")
-            .arg(&input)
-            .env("ASHBY_API_KEY", mock.api_key())
-            .env(crate::cache::CACHE_DIR_ENV, &cache)
-            .env_remove(crate::cache::CACHE_ENV)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .with_context(|| format!("running {}", opts.exe.display()))?;
+        let mut child = send_command(
+            &opts.exe,
+            &mock.base_url(),
+            mock.api_key(),
+            &config,
+            &input,
+            &cache,
+        )
+        .spawn()
+        .with_context(|| format!("running {}", opts.exe.display()))?;
         let seen = loop {
             if !mock.requests().is_empty() {
                 break t.elapsed();
@@ -677,6 +674,30 @@ fn watch(mut child: std::process::Child) -> anyhow::Result<Watched> {
     }
 }
 
+/// `host-harness send` to `url` with `key`, unpaced, its output discarded,
+/// its component cache in `cache`.
+fn send_command(
+    exe: &Path,
+    url: &str,
+    key: &str,
+    config: &Path,
+    input: &Path,
+    cache: &Path,
+) -> Command {
+    let mut c = Command::new(exe);
+    c.args(["send", "--base-url", url, "--rate", "1000000/s"])
+        .arg("--config")
+        .arg(config)
+        .arg("--input")
+        .arg(input)
+        .env("ASHBY_API_KEY", key)
+        .env(crate::cache::CACHE_DIR_ENV, cache)
+        .env_remove(crate::cache::CACHE_ENV)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    c
+}
+
 /// Starts `host-harness mock` and returns it with its base URL.
 fn standalone_mock(exe: &Path, key: &str) -> anyhow::Result<(std::process::Child, String)> {
     let port = std::net::TcpListener::bind("127.0.0.1:0")?
@@ -722,17 +743,7 @@ async fn e2e(opts: &BenchOptions, work: &Path) -> anyhow::Result<Vec<Row>> {
         // Warm the cache (and the mock) so neither run pays a compile.
         let warm_in = work.join("warm.jsonl");
         std::fs::write(&warm_in, format!("{}\n", record(0)))?;
-        let st = Command::new(&opts.exe)
-            .args(["send", "--base-url", &url])
-            .arg("--config")
-            .arg(&config)
-            .arg("--input")
-            .arg(&warm_in)
-            .env("ASHBY_API_KEY", key)
-            .env(crate::cache::CACHE_DIR_ENV, &cache)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()?;
+        let st = send_command(&opts.exe, &url, key, &config, &warm_in, &cache).status()?;
         anyhow::ensure!(st.success(), "warm-up send failed: {st}");
 
         // Alternate the two clients; report the median of each.
@@ -775,17 +786,8 @@ async fn e2e(opts: &BenchOptions, work: &Path) -> anyhow::Result<Vec<Row>> {
             anyhow::ensure!(py_ok == n, "the Python client delivered {py_ok} of {n}");
 
             let t = Instant::now();
-            let child = Command::new(&opts.exe)
-                .args(["send", "--base-url", &url, "--rate", "1000000/s"])
+            let child = send_command(&opts.exe, &url, key, &config, &input, &cache)
                 .args(["--concurrency", "8"])
-                .arg("--config")
-                .arg(&config)
-                .arg("--input")
-                .arg(&input)
-                .env("ASHBY_API_KEY", key)
-                .env(crate::cache::CACHE_DIR_ENV, &cache)
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
                 .spawn()?;
             let w = watch(child)?;
             send_times.push(t.elapsed().as_secs_f64());
