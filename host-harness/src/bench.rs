@@ -717,7 +717,11 @@ fn standalone_mock(exe: &Path, key: &str) -> anyhow::Result<(std::process::Child
         .last()
         .unwrap_or_default()
         .to_string();
-    anyhow::ensure!(url.starts_with("http://"), "the mock said {first:?}");
+    if !url.starts_with("http://") {
+        let _ = child.kill();
+        let _ = child.wait();
+        anyhow::bail!("the mock said {first:?}");
+    }
     // Keep draining so the mock never blocks on a full pipe.
     std::thread::spawn(move || for _ in lines {});
     Ok((child, url))
