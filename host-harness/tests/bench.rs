@@ -73,3 +73,59 @@ fn pool_falls_back_to_on_demand_when_address_space_is_short() {
     let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(summary["delivered"], 1);
 }
+
+/// The largest call the component takes (10,000 records) fits in the
+/// default memory limit with the guest's size-class allocator, through
+/// both `sample-payload` and `send`.
+#[test]
+fn largest_call_fits_in_the_default_memory_limit() {
+    use host_harness::bench::{CONFIG, canned, record};
+    use host_harness::http_host::Origin;
+    use host_harness::runtime::{InputRecord, Limits, Outcome, Runtime, Tenant};
+    use host_harness::secret::ApiKey;
+
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    rt.block_on(async {
+        let bytes = std::fs::read(host_harness::PLUGIN_WASM).unwrap();
+        let runtime = Runtime::with_options(
+            &bytes,
+            &host_harness::cache::RuntimeOptions {
+                pool_instances: Some(4),
+                cache_dir: Some(dir.path().to_path_buf()),
+            },
+        )
+        .unwrap();
+        let tenant = Tenant {
+            name: "big".into(),
+            origin: Origin::ashby(),
+            key: ApiKey::new("big-call-key").unwrap(),
+        };
+        // The default memory limit; more CPU time, for the debug-built guest.
+        let limits = Limits {
+            cpu_per_call: std::time::Duration::from_secs(60),
+            ..Limits::default()
+        };
+        let (mut inst, _) = host_harness::deliver::configured(&runtime, &tenant, &limits, CONFIG)
+            .await
+            .unwrap();
+        inst.set_in_process_transport(canned());
+        let n = plugin::MAX_RECORDS_PER_CALL as u64;
+        let records: Vec<InputRecord> = (0..n)
+            .map(|i| InputRecord {
+                index: i,
+                json: record(i),
+            })
+            .collect();
+        for _ in 0..2 {
+            let sample = inst.sample(records.clone()).await.unwrap().unwrap();
+            assert_eq!(sample.requests.len() as u64, n);
+            let out = inst.send(records.clone()).await.unwrap().unwrap();
+            assert_eq!(out.len() as u64, n);
+            assert!(
+                out.iter()
+                    .all(|o| matches!(o.outcome, Outcome::Delivered(_)))
+            );
+        }
+    });
+}
