@@ -250,8 +250,15 @@ pub fn load_component(
 /// The cache directory, created private to this user; refused when others
 /// may write to it.
 fn own_dir(dir: &Path) -> Result<(), String> {
+    let existed = dir.exists();
     std::fs::create_dir_all(dir)
         .map_err(|e| format!("cannot create the cache directory {}: {e}", dir.display()))?;
+    #[cfg(unix)]
+    if !existed {
+        // Ours: private to this user. An existing directory is not changed.
+        use std::os::unix::fs::PermissionsExt as _;
+        let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700));
+    }
     let meta = std::fs::symlink_metadata(dir)
         .map_err(|e| format!("cannot read the cache directory {}: {e}", dir.display()))?;
     if !meta.is_dir() {
@@ -262,18 +269,11 @@ fn own_dir(dir: &Path) -> Result<(), String> {
         use std::os::unix::fs::PermissionsExt as _;
         let mode = meta.permissions().mode();
         if mode & 0o022 != 0 {
-            // Try to make it private; a directory others can write to is
-            // never trusted.
-            let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700));
-            let mode = std::fs::symlink_metadata(dir)
-                .map(|m| m.permissions().mode())
-                .unwrap_or(mode);
-            if mode & 0o022 != 0 {
-                return Err(format!(
-                    "the cache directory {} is writable by other users; not using it",
-                    dir.display()
-                ));
-            }
+            // A directory others can write to is never trusted.
+            return Err(format!(
+                "the cache directory {} is writable by other users; not using it",
+                dir.display()
+            ));
         }
     }
     Ok(())
@@ -427,6 +427,25 @@ mod tests {
         .unwrap();
         let (_, fifth) = load_component(&engine, &bytes, Some(&cache)).unwrap();
         assert!(matches!(fifth, CacheOutcome::Replaced(_)), "{fifth:?}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_new_cache_dir_is_private_and_a_shared_one_is_refused() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let bytes = std::fs::read(crate::PLUGIN_WASM).unwrap();
+        let engine = on_demand();
+        let mine = dir.path().join("mine");
+        let (_, first) = load_component(&engine, &bytes, Some(&mine)).unwrap();
+        assert_eq!(first, CacheOutcome::Miss(None));
+        let mode = std::fs::metadata(&mine).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o700);
+
+        // Others may write to it: neither read nor written, still compiles.
+        std::fs::set_permissions(&mine, std::fs::Permissions::from_mode(0o777)).unwrap();
+        let (_, shared) = load_component(&engine, &bytes, Some(&mine)).unwrap();
+        assert!(matches!(shared, CacheOutcome::Replaced(ref r) if r.contains("other users")));
     }
 
     #[test]
