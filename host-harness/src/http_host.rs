@@ -166,7 +166,15 @@ pub struct HttpCtx {
     bucket: Option<Arc<crate::rate::Bucket>>,
     /// Set after a halt: every further request is denied.
     pub halted: bool,
+    /// Benchmarks only: answer in process instead of over the network.
+    pub in_process: Option<InProcess>,
 }
+
+/// A canned answer the host returns for every request, after its policy
+/// checks, without a socket: the zero-latency transport of the benchmarks.
+/// Reachable from the library API only, never from the CLI.
+#[derive(Clone, Debug)]
+pub struct InProcess(pub Response);
 
 impl HttpCtx {
     /// State for one tenant flow.
@@ -190,6 +198,7 @@ impl HttpCtx {
             stats,
             bucket: limits.rate.map(|r| crate::rate::bucket_for(key, r)),
             halted: false,
+            in_process: None,
         }
     }
 
@@ -248,6 +257,10 @@ impl HttpCtx {
             reqwest::header::ACCEPT,
             reqwest::header::HeaderValue::from_static("application/json"),
         );
+        if let Some(InProcess(answer)) = &self.in_process {
+            self.stats.requests.fetch_add(1, Ordering::Relaxed);
+            return Ok(answer.clone());
+        }
         let url = format!("{}{}", self.origin.as_str(), req.path);
         if let Some(b) = &self.bucket {
             b.acquire().await;

@@ -11,6 +11,8 @@
 //!
 //! This crate is the only one that knows wasmtime.
 
+pub mod bench;
+pub mod cache;
 pub mod deliver;
 pub mod demo;
 pub mod guest_log;

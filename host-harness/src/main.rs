@@ -169,6 +169,19 @@ enum Command {
         #[arg(long)]
         api_key: Option<String>,
     },
+    /// Measure the performance targets and print them as a table
+    /// (see BENCHMARKS.md). Run it in release.
+    Bench {
+        /// Run only these scenarios: native, instantiate, startup, tenants, e2e.
+        #[arg(long)]
+        only: Vec<String>,
+        /// Tiny sizes: proves the command works; the numbers mean little.
+        #[arg(long)]
+        quick: bool,
+        /// The Python client for the e2e comparison.
+        #[arg(long, default_value = "bench/python_client.py")]
+        python_client: PathBuf,
+    },
     /// The main job: a chained flow against the embedded mock.
     Demo {
         /// Folder holding the demo's configs and inputs.
@@ -256,6 +269,11 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
         }
         Command::Mock { port, api_key } => mock(port, api_key).await,
         Command::Demo { dir } => host_harness::demo::run(&dir).await,
+        Command::Bench {
+            only,
+            quick,
+            python_client,
+        } => bench(only, quick, python_client).await,
     }
 }
 
@@ -565,5 +583,18 @@ async fn mock(port: u16, api_key: Option<String>) -> anyhow::Result<u8> {
         .await
         .context("waiting for Ctrl-C")?;
     mock.shutdown();
+    Ok(0)
+}
+
+async fn bench(only: Vec<String>, quick: bool, python_client: PathBuf) -> anyhow::Result<u8> {
+    let opts = host_harness::bench::BenchOptions {
+        only,
+        quick,
+        exe: std::env::current_exe().context("finding this program")?,
+        python_client,
+        work_dir: None,
+    };
+    let rows = host_harness::bench::run(&opts).await?;
+    print!("{}", host_harness::bench::table(&rows));
     Ok(0)
 }

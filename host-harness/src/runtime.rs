@@ -2,6 +2,7 @@
 //! compiled once, one `InstancePre`), and one [`Instance`] per tenant flow
 //! (its own `Store` holding that tenant's origin, credential and limits).
 
+use crate::cache::{LoadInfo, RuntimeOptions};
 use crate::guest_log::GuestLog;
 use crate::http_host::{HttpCtx, Origin};
 use crate::secret::ApiKey;
@@ -10,8 +11,8 @@ use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
-use wasmtime::component::{Component, HasSelf, Linker, ResourceTable};
-use wasmtime::{Config, Engine, Store, StoreLimits, StoreLimitsBuilder, UpdateDeadline};
+use wasmtime::component::{HasSelf, Linker, ResourceTable};
+use wasmtime::{Engine, Store, StoreLimits, StoreLimitsBuilder, UpdateDeadline};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 /// Bindings generated from `wit/` (the same files the guest uses).
@@ -118,15 +119,18 @@ pub struct Runtime {
     engine: Engine,
     pre: bindings::ConnectorPre<HostState>,
     client: reqwest::Client,
+    info: Arc<LoadInfo>,
 }
 
 impl Runtime {
-    /// Compiles the component at `path` (once) and links it against the
+    /// Compiles the component at `path` (once), or loads it from the disk
+    /// cache ([`RuntimeOptions::from_env`]), and links it against the
     /// host's imports: the `http` interface and an empty WASI.
     pub fn from_file(path: &Path) -> anyhow::Result<Runtime> {
         let bytes =
             std::fs::read(path).with_context(|| format!("reading component {}", path.display()))?;
-        Runtime::from_bytes(&bytes).with_context(|| format!("loading component {}", path.display()))
+        Runtime::with_options(&bytes, &RuntimeOptions::from_env())
+            .with_context(|| format!("loading component {}", path.display()))
     }
 
     /// The plugin built by this crate's build script.
@@ -134,18 +138,30 @@ impl Runtime {
         Runtime::from_file(Path::new(crate::PLUGIN_WASM))
     }
 
-    /// Compiles a component from its bytes.
+    /// Compiles a component from its bytes (pooling allocator, no disk cache).
     pub fn from_bytes(bytes: &[u8]) -> anyhow::Result<Runtime> {
-        Ok(Runtime::from_bytes_inner(bytes)?)
+        Runtime::with_options(bytes, &RuntimeOptions::default())
     }
 
-    fn from_bytes_inner(bytes: &[u8]) -> wasmtime::Result<Runtime> {
+    /// Compiles (or loads from the cache) a component with explicit options.
+    pub fn with_options(bytes: &[u8], opts: &RuntimeOptions) -> anyhow::Result<Runtime> {
+        Ok(Runtime::from_bytes_inner(bytes, opts)?)
+    }
+
+    /// How the engine allocates and where the compiled code came from.
+    pub fn load_info(&self) -> &LoadInfo {
+        &self.info
+    }
+
+    fn from_bytes_inner(bytes: &[u8], opts: &RuntimeOptions) -> wasmtime::Result<Runtime> {
         use wasmtime::error::Context as _;
-        let mut config = Config::new();
-        config.epoch_interruption(true);
-        config.wasm_component_model(true);
-        let engine = Engine::new(&config).context("creating the wasmtime engine")?;
-        let component = Component::new(&engine, bytes).context("compiling the component")?;
+        let (engine, component, info) =
+            crate::cache::prepare(opts, bytes).context("compiling the component")?;
+        if let crate::cache::Allocation::Fallback(why) = &info.allocation {
+            eprintln!(
+                "note: the instance pool could not be reserved ({why}); allocating on demand"
+            );
+        }
         let mut linker: Linker<HostState> = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker).context("linking WASI")?;
         bindings::Connector::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)
@@ -167,6 +183,7 @@ impl Runtime {
             engine,
             pre,
             client,
+            info: Arc::new(info),
         })
     }
 
@@ -294,6 +311,12 @@ impl Instance {
     /// Whether a trap killed this instance.
     pub fn is_dead(&self) -> bool {
         self.dead
+    }
+
+    /// Answers every HTTP request of this instance in process, after the
+    /// host's policy checks, without a socket (benchmarks; library only).
+    pub fn set_in_process_transport(&mut self, answer: crate::http_host::InProcess) {
+        self.store.data_mut().http.in_process = Some(answer);
     }
 
     /// Stops further HTTP from this instance (after a halt).

@@ -16,6 +16,11 @@ fn bin() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_host-harness"));
     c.current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(".."));
     c.env_remove("ASHBY_API_KEY");
+    // The compiled component is cached once for all CLI tests, in target/.
+    c.env(
+        "ASHBY_CONNECTOR_CACHE_DIR",
+        Path::new(env!("CARGO_TARGET_TMPDIR")).join("component-cache"),
+    );
     c
 }
 

@@ -113,20 +113,56 @@ pub enum OnExisting {
     Update,
 }
 
+/// Where [`Config`] finds templates: a given list, or the embedded catalog
+/// one template at a time.
+enum Templates<'a> {
+    List(&'a [Template]),
+    Embedded,
+}
+
+fn broken_catalog(e: String) -> ConfigError {
+    ConfigError::invalid(
+        "template",
+        format!("the embedded template catalog is broken: {e}"),
+    )
+}
+
+impl Templates<'_> {
+    fn by_id(&self, id: &str) -> Result<Option<Template>, ConfigError> {
+        match self {
+            Templates::List(l) => Ok(l.iter().find(|t| t.id == id).cloned()),
+            Templates::Embedded => templates::load_by_id(id).map_err(broken_catalog),
+        }
+    }
+
+    fn by_endpoint(&self, path: &str) -> Result<Option<Template>, ConfigError> {
+        match self {
+            Templates::List(l) => Ok(l.iter().find(|t| t.endpoint == path).cloned()),
+            Templates::Embedded => templates::load_by_endpoint(path).map_err(broken_catalog),
+        }
+    }
+
+    fn ids(&self) -> Result<Vec<&str>, ConfigError> {
+        match self {
+            Templates::List(l) => Ok(l.iter().map(|t| t.id.as_str()).collect()),
+            Templates::Embedded => templates::ids().map_err(broken_catalog),
+        }
+    }
+}
+
 impl Config {
-    /// Parses a config against the embedded templates.
+    /// Parses a config against the embedded templates, parsing only the
+    /// template the config names (see [`templates::load_by_id`]).
     pub fn parse(text: &str) -> Result<Self, ConfigError> {
-        let templates = templates::all().map_err(|e| {
-            ConfigError::invalid(
-                "template",
-                format!("the embedded template catalog is broken: {e}"),
-            )
-        })?;
-        Self::parse_with(text, templates)
+        Self::parse_from(text, Templates::Embedded)
     }
 
     /// Parses a config against the given templates.
     pub fn parse_with(text: &str, templates: &[Template]) -> Result<Self, ConfigError> {
+        Self::parse_from(text, Templates::List(templates))
+    }
+
+    fn parse_from(text: &str, templates: Templates<'_>) -> Result<Self, ConfigError> {
         let value: Value =
             serde_json::from_str(text).map_err(|e| ConfigError::Malformed(e.to_string()))?;
         let Value::Object(obj) = value else {
@@ -147,17 +183,16 @@ impl Config {
                 let id = v.as_str().ok_or_else(|| {
                     ConfigError::invalid("template", "must be a template id string")
                 })?;
-                let found = templates.iter().find(|t| t.id == id).ok_or_else(|| {
-                    let ids: Vec<&str> = templates.iter().map(|t| t.id.as_str()).collect();
-                    ConfigError::invalid(
+                let Some(found) = templates.by_id(id)? else {
+                    return Err(ConfigError::invalid(
                         "template",
                         format!(
                             "unknown template \"{id}\"; valid templates: {}",
-                            ids.join(", ")
+                            templates.ids()?.join(", ")
                         ),
-                    )
-                })?;
-                Some(found.clone())
+                    ));
+                };
+                Some(found)
             }
         };
         let url_path = match get("url") {
@@ -188,9 +223,13 @@ impl Config {
             (Some(t), _) => t.endpoint.clone(),
             (None, Some(path)) => path.clone(),
         };
+        let looked_up;
         let endpoint_template = match &template {
             Some(t) => Some(t),
-            None => templates.iter().find(|t| t.endpoint == endpoint),
+            None => {
+                looked_up = templates.by_endpoint(&endpoint)?;
+                looked_up.as_ref()
+            }
         };
 
         let method = match get("method") {

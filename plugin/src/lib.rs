@@ -46,3 +46,11 @@ pub use crate::types::*;
 #[cfg(target_arch = "wasm32")]
 #[allow(unsafe_code)]
 mod bindings;
+
+/// The guest's small-block allocator (wasm32 without threads only).
+#[cfg(all(target_arch = "wasm32", not(target_feature = "atomics")))]
+#[allow(
+    unsafe_code,
+    reason = "a global allocator; see the module's SAFETY notes"
+)]
+mod class_alloc;

@@ -116,41 +116,88 @@ pub fn parse(text: &str) -> Result<Catalog, String> {
     }
     let mut ids = HashSet::new();
     for t in &catalog.templates {
-        let fail = |what: String| Err(format!("template \"{}\": {what}", t.id));
         if t.id.is_empty() {
             return Err("a template has an empty id".into());
         }
         if !ids.insert(t.id.as_str()) {
-            return fail("the id is used twice".into());
+            return Err(format!("template \"{}\": the id is used twice", t.id));
         }
-        if !is_endpoint_path(&t.endpoint) {
-            return fail(format!(
-                "endpoint \"{}\" is not of the form /<category>.<method>",
-                t.endpoint
-            ));
-        }
-        if t.method != "POST" {
-            return fail(format!("method \"{}\" is not POST", t.method));
-        }
-        if t.permission.is_empty() {
-            return fail("the permission is empty".into());
-        }
-        if let Some(name) = t.required.iter().find(|r| !t.fields.contains(r)) {
-            return fail(format!("required field \"{name}\" is not among its fields"));
-        }
-        for a in &t.aliases {
-            if !t.fields.contains(&a.to) {
-                return fail(format!("alias target \"{}\" is not among its fields", a.to));
-            }
-            if a.from == a.to || a.from.is_empty() {
-                return fail(format!(
-                    "alias \"{}\" → \"{}\" is not an alias",
-                    a.from, a.to
-                ));
-            }
-        }
+        check(t)?;
     }
     Ok(catalog)
+}
+
+/// Checks one template: endpoint path, `POST`, permission, required fields
+/// and alias targets among its fields.
+fn check(t: &Template) -> Result<(), String> {
+    let fail = |what: String| Err(format!("template \"{}\": {what}", t.id));
+    if !is_endpoint_path(&t.endpoint) {
+        return fail(format!(
+            "endpoint \"{}\" is not of the form /<category>.<method>",
+            t.endpoint
+        ));
+    }
+    if t.method != "POST" {
+        return fail(format!("method \"{}\" is not POST", t.method));
+    }
+    if t.permission.is_empty() {
+        return fail("the permission is empty".into());
+    }
+    if let Some(name) = t.required.iter().find(|r| !t.fields.contains(r)) {
+        return fail(format!("required field \"{name}\" is not among its fields"));
+    }
+    for a in &t.aliases {
+        if !t.fields.contains(&a.to) {
+            return fail(format!("alias target \"{}\" is not among its fields", a.to));
+        }
+        if a.from == a.to || a.from.is_empty() {
+            return fail(format!(
+                "alias \"{}\" → \"{}\" is not an alias",
+                a.from, a.to
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The catalog split into one JSON text per template by `build.rs`.
+mod split {
+    include!(concat!(env!("OUT_DIR"), "/template_sources.rs"));
+}
+
+/// Parses and checks the one template `pick` selects from the build-time
+/// split, without parsing the rest of the catalog (this is what keeps
+/// `configure` in a fresh instance cheap). Falls back to the whole catalog
+/// when the split is empty.
+fn load(pick: impl Fn(&str, &str) -> bool) -> Result<Option<Template>, String> {
+    if split::SOURCES.is_empty() {
+        return Ok(all()?.iter().find(|t| pick(&t.id, &t.endpoint)).cloned());
+    }
+    let Some((_, _, text)) = split::SOURCES.iter().find(|(id, ep, _)| pick(id, ep)) else {
+        return Ok(None);
+    };
+    let t: Template =
+        serde_json::from_str(text).map_err(|e| format!("templates.json is not valid: {e}"))?;
+    check(&t)?;
+    Ok(Some(t))
+}
+
+/// The template with this id, parsed alone (see [`load`]).
+pub fn load_by_id(id: &str) -> Result<Option<Template>, String> {
+    load(|i, _| i == id)
+}
+
+/// The first template whose endpoint is `path`, parsed alone.
+pub fn load_by_endpoint(path: &str) -> Result<Option<Template>, String> {
+    load(|_, ep| ep == path)
+}
+
+/// Every template id, in file order, without parsing the catalog.
+pub fn ids() -> Result<Vec<&'static str>, String> {
+    if split::SOURCES.is_empty() {
+        return Ok(all()?.iter().map(|t| t.id.as_str()).collect());
+    }
+    Ok(split::SOURCES.iter().map(|(id, ..)| *id).collect())
 }
 
 static CATALOG: OnceLock<Result<Catalog, String>> = OnceLock::new();
@@ -230,6 +277,24 @@ mod tests {
         let c = catalog().unwrap();
         let text = serde_json::to_string(c).unwrap();
         assert_eq!(&parse(&text).unwrap(), c);
+    }
+
+    #[test]
+    fn split_templates_equal_the_catalog() {
+        let all = all().unwrap();
+        assert_eq!(split::SOURCES.len(), all.len());
+        assert_eq!(
+            ids().unwrap(),
+            all.iter().map(|t| t.id.as_str()).collect::<Vec<_>>()
+        );
+        for t in all {
+            assert_eq!(load_by_id(&t.id).unwrap().as_ref(), Some(t));
+            assert_eq!(
+                load_by_endpoint(&t.endpoint).unwrap().as_ref(),
+                by_endpoint(&t.endpoint).unwrap()
+            );
+        }
+        assert!(load_by_id("nope").unwrap().is_none());
     }
 
     #[test]
