@@ -29,7 +29,19 @@ pub fn rt() -> &'static tokio::runtime::Runtime {
 /// The plugin component, compiled once per test binary.
 pub fn runtime() -> &'static Runtime {
     static R: OnceLock<Runtime> = OnceLock::new();
-    R.get_or_init(|| Runtime::plugin().expect("compiling the plugin component"))
+    R.get_or_init(|| {
+        // The compiled component is cached under target/, not in the user's
+        // home: tests write nothing outside the build tree.
+        let opts = host_harness::cache::RuntimeOptions {
+            cache_dir: Some(
+                std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join("../target/tmp/component-cache"),
+            ),
+            ..Default::default()
+        };
+        let bytes = std::fs::read(host_harness::PLUGIN_WASM).expect("the built plugin");
+        Runtime::with_options(&bytes, &opts).expect("compiling the plugin component")
+    })
 }
 
 /// Records as delivery input, indexed from 0.

@@ -296,12 +296,12 @@ fn a_429_slows_the_key_for_every_flow_and_partner_scope_is_reported() {
     };
     let cfg = create_candidate().to_string();
     let (a, b) = rt().block_on(async {
-        let a = deliver::run(runtime(), &t, &cfg, items(&candidates(10, "pa")), opts());
-        let b = deliver::run(runtime(), &t, &cfg, items(&candidates(10, "pb")), opts());
+        let a = deliver::run(runtime(), &t, &cfg, items(&candidates(30, "pa")), opts());
+        let b = deliver::run(runtime(), &t, &cfg, items(&candidates(30, "pb")), opts());
         tokio::join!(a, b)
     });
     let (a, b) = (a.unwrap(), b.unwrap());
-    assert_eq!(a.summary.delivered + b.summary.delivered, 20);
+    assert_eq!(a.summary.delivered + b.summary.delivered, 60);
     let limited = a.summary.rate_limited + b.summary.rate_limited;
     let partner = a.summary.rate_limited_partner + b.summary.rate_limited_partner;
     assert_eq!(
@@ -313,14 +313,16 @@ fn a_429_slows_the_key_for_every_flow_and_partner_scope_is_reported() {
     );
     let reqs = m.requests();
     let at429 = reqs.iter().find(|q| q.status == 429).unwrap().at;
-    // Requests that arrived after the 429 answer, from either flow, waited
-    // for the pause (allowing for the ones already in flight).
+    // Requests that arrived after the 429, from either flow, waited for the
+    // pause. A few may slip through before the client has read the 429 (the
+    // other flow keeps going meanwhile); without the pause the other flow's
+    // remaining ~15-30 records would all go out in this window.
     let soon: Vec<_> = reqs
         .iter()
         .filter(|q| q.at > at429 && q.at - at429 < Duration::from_millis(900))
         .collect();
     assert!(
-        soon.len() <= 1,
+        soon.len() <= 5,
         "{} requests went out during the pause",
         soon.len()
     );
