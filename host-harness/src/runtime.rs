@@ -53,6 +53,9 @@ pub struct Limits {
     pub max_request_bytes: usize,
     /// Cap on guest stdout+stderr kept between drains.
     pub guest_log_bytes: usize,
+    /// Records handed to one `send` or `sample-payload` call at most; the
+    /// host refuses a larger call without entering the guest.
+    pub max_records_per_call: usize,
     /// Requests per second for the tenant's API key, shared by every flow
     /// using that key in this process; `None` = unpaced.
     pub rate: Option<crate::rate::Rate>,
@@ -68,6 +71,7 @@ impl Default for Limits {
             max_response_bytes: 10 << 20,
             max_request_bytes: 10 << 20,
             guest_log_bytes: 64 << 10,
+            max_records_per_call: 1_000,
             rate: Some(crate::rate::Rate::ASHBY_DEFAULT),
         }
     }
@@ -136,16 +140,23 @@ impl Runtime {
 
     /// Compiles a component from its bytes.
     pub fn from_bytes(bytes: &[u8]) -> anyhow::Result<Runtime> {
-        Ok(Runtime::from_bytes_inner(bytes)?)
+        Ok(Runtime::from_bytes_inner(bytes, None)?)
     }
 
-    fn from_bytes_inner(bytes: &[u8]) -> wasmtime::Result<Runtime> {
+    pub(crate) fn from_bytes_inner(
+        bytes: &[u8],
+        host_memory: Option<Arc<dyn wasmtime::MemoryCreator>>,
+    ) -> wasmtime::Result<Runtime> {
         use wasmtime::error::Context as _;
         let mut config = Config::new();
         config.epoch_interruption(true);
         config.wasm_component_model(true);
+        if let Some(m) = host_memory {
+            crate::inspect::configure(&mut config, m);
+        }
         let engine = Engine::new(&config).context("creating the wasmtime engine")?;
         let component = Component::new(&engine, bytes).context("compiling the component")?;
+        crate::world::check(&engine, &component)?;
         let mut linker: Linker<HostState> = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker).context("linking WASI")?;
         bindings::Connector::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)
@@ -230,8 +241,10 @@ impl Runtime {
             bindings,
             tenant: tenant.name.clone(),
             call_timeout: limits.call_timeout,
+            max_records_per_call: limits.max_records_per_call,
             stats,
             dead: false,
+            log_dropped: 0,
         })
     }
 }
@@ -240,20 +253,45 @@ fn ticks(d: Duration) -> u64 {
     (d.as_millis() / TICK.as_millis()).max(1) as u64
 }
 
-/// One epoch ticker thread per engine, ending when the engine is dropped.
+/// The engines the process-wide epoch ticker advances.
+static TICKED: std::sync::Mutex<Vec<wasmtime::EngineWeak>> = std::sync::Mutex::new(Vec::new());
+static TICKER: std::sync::Once = std::sync::Once::new();
+static TICKER_THREADS: AtomicU64 = AtomicU64::new(0);
+
+/// Registers `engine` with the one epoch ticker thread of the process
+/// (started on first use). A dropped engine is forgotten at the next tick.
 fn spawn_ticker(engine: &Engine) {
-    let weak = engine.weak();
-    let _ = std::thread::Builder::new()
-        .name("epoch-ticker".into())
-        .spawn(move || {
-            loop {
-                std::thread::sleep(TICK);
-                match weak.upgrade() {
-                    Some(e) => e.increment_epoch(),
-                    None => return,
+    TICKED
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push(engine.weak());
+    TICKER.call_once(|| {
+        let spawned = std::thread::Builder::new()
+            .name("epoch-ticker".into())
+            .spawn(|| {
+                loop {
+                    std::thread::sleep(TICK);
+                    TICKED
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .retain(|w| match w.upgrade() {
+                            Some(e) => {
+                                e.increment_epoch();
+                                true
+                            }
+                            None => false,
+                        });
                 }
-            }
-        });
+            });
+        if spawned.is_ok() {
+            TICKER_THREADS.fetch_add(1, Ordering::Relaxed);
+        }
+    });
+}
+
+/// How many epoch ticker threads this process has started (at most one).
+pub fn ticker_threads() -> u64 {
+    TICKER_THREADS.load(Ordering::Relaxed)
 }
 
 static TRACE_GUEST_LOG: AtomicBool = AtomicBool::new(true);
@@ -270,8 +308,10 @@ pub struct Instance {
     bindings: bindings::Connector,
     tenant: String,
     call_timeout: Duration,
+    max_records_per_call: usize,
     stats: Arc<FlowStats>,
     dead: bool,
+    log_dropped: u64,
 }
 
 /// A call that trapped or timed out: the instance is unusable afterwards.
@@ -289,6 +329,18 @@ impl Instance {
     /// This flow's counters.
     pub fn stats(&self) -> &Arc<FlowStats> {
         &self.stats
+    }
+
+    /// The host's own cap on records per call, checked before the guest is
+    /// entered.
+    fn too_many(&self, n: usize) -> Option<CallError> {
+        (n > self.max_records_per_call)
+            .then_some(CallError::TooManyRecords(self.max_records_per_call as u32))
+    }
+
+    /// Bytes of guest output dropped over the cap, over the instance's life.
+    pub fn guest_output_dropped(&self) -> u64 {
+        self.log_dropped
     }
 
     /// Whether a trap killed this instance.
@@ -330,6 +382,7 @@ impl Instance {
 
     fn drain_log(&mut self) {
         let (bytes, dropped) = self.store.data().log.drain();
+        self.log_dropped += dropped;
         if TRACE_GUEST_LOG.load(Ordering::Relaxed) && (!bytes.is_empty() || dropped > 0) {
             let text = String::from_utf8_lossy(&bytes);
             for line in text.lines() {
@@ -363,6 +416,9 @@ impl Instance {
         &mut self,
         records: Vec<InputRecord>,
     ) -> Result<Result<Sample, CallError>, Fault> {
+        if let Some(refused) = self.too_many(records.len()) {
+            return Ok(Err(refused));
+        }
         self.guarded("sample-payload", async move |b, s| {
             b.connector_destination_destination()
                 .call_sample_payload(s, &records)
@@ -376,6 +432,9 @@ impl Instance {
         &mut self,
         records: Vec<InputRecord>,
     ) -> Result<Result<Vec<RecordOutcome>, CallError>, Fault> {
+        if let Some(refused) = self.too_many(records.len()) {
+            return Ok(Err(refused));
+        }
         self.guarded("send", async move |b, s| {
             b.connector_destination_destination()
                 .call_send(s, &records)
