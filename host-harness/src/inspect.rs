@@ -129,7 +129,8 @@ pub(crate) fn configure(config: &mut Config, creator: Arc<dyn MemoryCreator>) {
         .memory_reservation(0)
         .memory_reservation_for_growth(0)
         .memory_guard_size(0)
-        .memory_may_move(true);
+        .memory_may_move(true)
+        .memory_init_cow(false);
 }
 
 /// Reads the linear memories of every instance of one inspectable runtime.

@@ -115,3 +115,49 @@ pub fn check(engine: &Engine, component: &Component) -> wasmtime::Result<()> {
         Err(wasmtime::format_err!("{m}"))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(path: &str) -> (Engine, Component) {
+        let mut config = wasmtime::Config::new();
+        config.wasm_component_model(true);
+        let engine = Engine::new(&config).unwrap();
+        let component = Component::from_file(&engine, path).unwrap();
+        (engine, component)
+    }
+
+    #[test]
+    fn the_plugin_and_the_hostile_guest_implement_the_world() {
+        for path in [crate::PLUGIN_WASM, crate::HOSTILE_WASM] {
+            let (engine, component) = load(path);
+            assert_eq!(compare(&engine, &component), Mismatch::default(), "{path}");
+        }
+    }
+
+    #[test]
+    fn another_world_is_named_in_full() {
+        let (engine, component) = load(crate::MISMATCH_WASM);
+        let m = compare(&engine, &component);
+        assert_eq!(m.unknown_imports, ["evil:spy/peek"]);
+        assert_eq!(
+            m.missing_exports,
+            ["connector:destination/destination@0.1.0"]
+        );
+        assert_eq!(m.extra_exports, ["evil:spy/exfil"]);
+        let text = check(&engine, &component).unwrap_err().to_string();
+        for name in ["evil:spy/peek", "destination@0.1.0", "evil:spy/exfil"] {
+            assert!(text.contains(name), "{text}");
+        }
+    }
+
+    #[test]
+    fn wasi_imports_of_0_2_are_provided_and_others_are_not() {
+        assert!(provided("wasi:cli/environment@0.2.3"));
+        assert!(provided("connector:destination/http@0.1.0"));
+        assert!(!provided("connector:destination/http@0.2.0"));
+        assert!(!provided("wasi:http/outgoing-handler@0.2.3"));
+        assert!(!provided("wasi:cli/environment@0.3.0"));
+    }
+}
