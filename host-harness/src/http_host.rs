@@ -142,13 +142,16 @@ pub fn check_path(path: &str) -> Result<(), String> {
         || lower.contains("%2f")
         || lower.contains("%5c")
         || lower.contains("%00")
+        || lower.contains("%25")
     {
         return Err(format!(
-            "path {path:?} percent-encodes a dot, slash, backslash or NUL"
+            "path {path:?} percent-encodes a dot, slash, backslash, NUL or percent sign"
         ));
     }
     let only_path = path.split('?').next().unwrap_or("");
-    if only_path.split('/').any(|seg| seg == "." || seg == "..") {
+    // `/..;/` is a dot segment to servers that strip path parameters.
+    let dot = |seg: &str| matches!(seg.split(';').next(), Some("." | ".."));
+    if only_path.split('/').any(dot) {
         return Err(format!("path {path:?} contains a dot segment"));
     }
     Ok(())
@@ -359,6 +362,20 @@ mod tests {
         assert!(Origin::parse("ftp://x").is_err());
         assert!(Origin::parse("https://u:p@host").is_err());
         assert!(Origin::parse("https://host/path").is_err());
+        for bad in [
+            "http://127.0.0.1.evil.com",
+            "http://localhost.evil.com:80",
+            "http://[::ffff:127.0.0.1]:80",
+            "http://10.0.0.1:80",
+            "https://host?x",
+            "https://host#x",
+            "https://ho st",
+            "https://host\\@evil",
+            "file:///etc/passwd",
+            "//host",
+        ] {
+            assert!(Origin::parse(bad).is_err(), "{bad} accepted");
+        }
     }
 
     #[test]
@@ -375,6 +392,19 @@ mod tests {
             "/a\r\nHost: x",
             "/a b",
             "/./a",
+            "/..;/a",
+            "/a/.;x/b",
+            "/%252e%252e/a",
+            "/A/%2E%2E/b",
+            "/.%2e/a",
+            "/a%2Fb",
+            "/a%5Cb",
+            "https://evil.com/a",
+            "/a?u=http://evil.com",
+            "/a\u{0}b",
+            "/a\u{7f}",
+            "/caf\u{e9}",
+            "",
         ] {
             assert!(check_path(bad).is_err(), "{bad} accepted");
         }

@@ -266,6 +266,8 @@ fn probes(canary: &RawServer) -> Vec<(Value, &'static str)> {
         "/%2e%2e/candidate.create".into(),
         "/%2E%2e/candidate.create".into(),
         "/.%2e/candidate.create".into(),
+        "/%252e%252e/candidate.create".into(),
+        "/..;/candidate.create".into(),
         "/a%2fb".into(),
         "/a%5cb".into(),
         "/a%00".into(),
