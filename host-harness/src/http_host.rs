@@ -58,9 +58,15 @@ impl Origin {
             }
             other => anyhow::bail!("`{url}`: scheme `{other}` is not supported; use https"),
         }
-        Ok(Origin {
-            base: format!("{scheme}://{}", authority.to_ascii_lowercase()),
-        })
+        let base = format!("{scheme}://{}", authority.to_ascii_lowercase());
+        // The host and port must be what a URL parser reads too (a port of
+        // digits in range, a valid host), or requests would fail late.
+        let parsed = reqwest::Url::parse(&base)
+            .map_err(|e| anyhow::anyhow!("`{url}` is not a valid origin: {e}"))?;
+        if parsed.host_str().is_none_or(str::is_empty) {
+            anyhow::bail!("`{url}` has no host");
+        }
+        Ok(Origin { base })
     }
 
     /// Ashby's production origin.
@@ -107,6 +113,29 @@ pub fn is_reserved_header(name: &str) -> bool {
             | "keep-alive"
             | "expect"
     ) || n.starts_with("proxy-")
+}
+
+/// Checks one guest-supplied header: not reserved, a valid name, a value
+/// without control characters (tab aside). Returns it ready to send.
+pub fn check_header(
+    name: &str,
+    value: &str,
+) -> Result<(reqwest::header::HeaderName, reqwest::header::HeaderValue), Error> {
+    if is_reserved_header(name) {
+        return Err(Error::Denied(format!(
+            "header `{name}` is reserved to the host"
+        )));
+    }
+    let n = reqwest::header::HeaderName::from_bytes(name.as_bytes())
+        .map_err(|_| Error::InvalidRequest(format!("header name {name:?} is not valid")))?;
+    if value.chars().any(|c| c.is_control() && c != '\t') {
+        return Err(Error::InvalidRequest(format!(
+            "header `{name}` has a control character in its value"
+        )));
+    }
+    let v = reqwest::header::HeaderValue::from_str(value)
+        .map_err(|_| Error::InvalidRequest(format!("header `{name}` has an invalid value")))?;
+    Ok((n, v))
 }
 
 /// Checks a guest-supplied path: relative to the origin, and unable to change
@@ -225,21 +254,7 @@ impl HttpCtx {
         }
         let mut headers = reqwest::header::HeaderMap::new();
         for Header { name, value } in &req.headers {
-            if is_reserved_header(name) {
-                return Err(Error::Denied(format!(
-                    "header `{name}` is reserved to the host"
-                )));
-            }
-            let n = reqwest::header::HeaderName::from_bytes(name.as_bytes())
-                .map_err(|_| Error::InvalidRequest(format!("header name {name:?} is not valid")))?;
-            if value.chars().any(|c| c.is_control() && c != '\t') {
-                return Err(Error::InvalidRequest(format!(
-                    "header `{name}` has a control character in its value"
-                )));
-            }
-            let v = reqwest::header::HeaderValue::from_str(value).map_err(|_| {
-                Error::InvalidRequest(format!("header `{name}` has an invalid value"))
-            })?;
+            let (n, v) = check_header(name, value)?;
             headers.append(n, v);
         }
         headers.insert(reqwest::header::AUTHORIZATION, self.authorization.clone());
@@ -373,6 +388,9 @@ mod tests {
             "https://host\\@evil",
             "file:///etc/passwd",
             "//host",
+            "https://host:abc",
+            "https://host:99999",
+            "http://127.0.0.1:}",
         ] {
             assert!(Origin::parse(bad).is_err(), "{bad} accepted");
         }

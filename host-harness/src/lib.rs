@@ -13,6 +13,7 @@
 
 pub mod deliver;
 pub mod demo;
+pub mod fuzzing;
 pub mod guest_log;
 pub mod http_host;
 pub mod input;
