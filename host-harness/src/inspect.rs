@@ -3,12 +3,12 @@
 //! wasmtime does not expose a component's core memories, so a [`Runtime`]
 //! made by [`inspectable`] gets its linear memories from a host
 //! [`MemoryCreator`] that keeps a handle on each, and
-//! [`MemoryInspector::find`] searches them. It exists to prove that the API
+//! [`MemoryInspector::count`] searches them. It exists to prove that the API
 //! key never enters the guest; production runtimes never use it.
 //!
 //! The memories are plain heap buffers with explicit bounds checks (no
-//! reservation, no guard pages), allocated on demand (a pooling allocator
-//! would never call the creator).
+//! reservation, no guard pages, no copy-on-write image), allocated on demand
+//! (a pooling allocator would never call the creator).
 
 #![allow(
     unsafe_code,
@@ -37,15 +37,24 @@ struct Region {
 
 struct HostMemory {
     pages: Vec<Page>,
+    /// `pages.as_mut_ptr()`, refreshed after every reallocation.
+    base: std::ptr::NonNull<u8>,
     size: usize,
     maximum: Option<usize>,
     region: Arc<Mutex<Region>>,
 }
 
+// SAFETY: `base` points into `pages`, which this struct owns; wasmtime
+// serialises access to a store's memories.
+unsafe impl Send for HostMemory {}
+// SAFETY: as above; `&HostMemory` only reads `size` and `base`.
+unsafe impl Sync for HostMemory {}
+
 impl HostMemory {
     fn publish(&mut self) {
+        self.base = std::ptr::NonNull::from(self.pages.as_mut_slice()).cast();
         let mut r = self.region.lock().unwrap_or_else(|e| e.into_inner());
-        r.ptr = self.pages.as_mut_ptr() as usize;
+        r.ptr = self.base.as_ptr() as usize;
         r.len = self.size;
         r.live = true;
     }
@@ -85,7 +94,7 @@ unsafe impl LinearMemory for HostMemory {
     }
 
     fn as_ptr(&self) -> *mut u8 {
-        self.pages.as_ptr() as *mut u8
+        self.base.as_ptr()
     }
 }
 
@@ -108,6 +117,7 @@ unsafe impl MemoryCreator for Creator {
         let region = Arc::new(Mutex::new(Region::default()));
         let mut m = HostMemory {
             pages: vec![Page([0; PAGE]); minimum.div_ceil(PAGE)],
+            base: std::ptr::NonNull::dangling(),
             size: minimum,
             maximum,
             region: region.clone(),
@@ -195,8 +205,9 @@ impl MemoryInspector {
                 continue;
             }
             // SAFETY: `ptr` points at `len` initialised bytes owned by a live
-            // `HostMemory` (cleared under this lock on drop and on growth),
-            // and no guest code runs while the caller scans.
+            // `HostMemory` (marked dead under this lock when dropped); growth
+            // happens only inside guest calls, and the caller scans between
+            // calls.
             let bytes = unsafe { std::slice::from_raw_parts(r.ptr as *const u8, r.len) };
             n += bytes.windows(needle.len()).filter(|w| *w == needle).count();
         }
