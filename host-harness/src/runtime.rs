@@ -226,7 +226,8 @@ impl Runtime {
             s.cpu_ticks += 1;
             if s.cpu_ticks > s.cpu_budget_ticks {
                 return Err(wasmtime::format_err!(
-                    "guest exceeded its CPU time limit for one call"
+                    "guest exceeded its CPU time limit of {:?} for one call",
+                    TICK * s.cpu_budget_ticks as u32
                 ));
             }
             Ok(UpdateDeadline::Continue(1))
@@ -457,18 +458,24 @@ impl Instance {
     }
 }
 
-/// Renders a trap with its wasm backtrace cause chain, briefly.
+/// Renders a trap as one line: the trap and its causes, without the wasm
+/// backtrace wasmtime wraps them in.
 pub fn trap_message(e: &wasmtime::Error) -> String {
-    let mut msg = format!("{e}");
+    let mut parts: Vec<String> = Vec::new();
     if let Some(trap) = e.downcast_ref::<wasmtime::Trap>() {
-        msg = format!("{trap}");
+        parts.push(format!("{trap}"));
     }
-    for cause in e.chain().skip(1) {
+    for cause in e.chain() {
         let c = cause.to_string();
-        if !msg.contains(&c) && !c.starts_with("error while executing at wasm backtrace") {
-            msg.push_str(": ");
-            msg.push_str(&c);
+        if c.starts_with("error while executing at wasm backtrace") {
+            continue;
+        }
+        if !parts.iter().any(|p| p.contains(&c)) {
+            parts.push(c);
         }
     }
-    msg
+    if parts.is_empty() {
+        parts.push(e.to_string().lines().next().unwrap_or("trap").to_string());
+    }
+    parts.join(": ")
 }
