@@ -229,3 +229,46 @@ pub fn tenant_at(name: &str, origin: &str, key: &str) -> Tenant {
         key: ApiKey::new(key).unwrap(),
     }
 }
+
+/// A loopback server that reads a request and never answers; it records
+/// whether the client closed the connection (a cancelled request).
+pub struct HangingServer {
+    addr: std::net::SocketAddr,
+    closed: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl HangingServer {
+    /// Starts the server; it serves one connection.
+    pub fn start() -> HangingServer {
+        use std::io::Read as _;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let closed = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = closed.clone();
+        std::thread::spawn(move || {
+            let Ok((mut conn, _)) = listener.accept() else {
+                return;
+            };
+            let mut buf = [0u8; 65536];
+            // Read until the peer closes (read returns 0) or errors.
+            while let Ok(n) = conn.read(&mut buf) {
+                if n == 0 {
+                    flag.store(true, std::sync::atomic::Ordering::SeqCst);
+                    return;
+                }
+            }
+            flag.store(true, std::sync::atomic::Ordering::SeqCst);
+        });
+        HangingServer { addr, closed }
+    }
+
+    /// `http://host:port`.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Whether the client has closed its connection.
+    pub fn closed(&self) -> bool {
+        self.closed.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}

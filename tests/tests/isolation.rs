@@ -157,6 +157,29 @@ fn a_slow_upstream_hits_the_call_deadline_and_the_request_is_abandoned() {
 }
 
 #[test]
+fn a_dead_calls_in_flight_request_is_cancelled() {
+    rt().block_on(async {
+        let server = HangingServer::start();
+        let t = tenant_at("hanging", &server.base_url(), "sk-hanging-test");
+        let lim = Limits {
+            call_timeout: Duration::from_millis(300),
+            ..limits()
+        };
+        let f = fault_for(&t, "polite", &lim).await;
+        assert!(f.contains("time limit"), "{f}");
+        // The host dropped the request with the call: the server sees the
+        // connection close (it would stay open until the 30 s HTTP timeout
+        // otherwise).
+        let mut waited = Duration::ZERO;
+        while !server.closed() && waited < Duration::from_secs(10) {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            waited += Duration::from_millis(50);
+        }
+        assert!(server.closed(), "the in-flight request was left open");
+    });
+}
+
+#[test]
 fn a_slow_upstream_hits_the_http_timeout() {
     rt().block_on(async {
         let mock = mock();
