@@ -3,6 +3,10 @@
 //! plain `cargo build` or `cargo test --workspace` produces the component the
 //! host embeds, and exports its path as `PLUGIN_WASM`.
 //!
+//! The same child cargo builds the test-only guests in `test-guests/`
+//! (`HOSTILE_WASM`: a component that attacks the host; `MISMATCH_WASM`: one of
+//! another world). Only tests load them.
+//!
 //! The child gets its own `--target-dir` under `OUT_DIR`, which avoids waiting
 //! on the parent's build-directory lock (rust-lang/cargo#8938).
 
@@ -28,6 +32,7 @@ fn main() {
         "plugin/src",
         "plugin/Cargo.toml",
         "plugin/build.rs",
+        "test-guests",
         "wit",
         "templates.json",
         "Cargo.lock",
@@ -43,6 +48,8 @@ fn main() {
     cmd.current_dir(&root)
         .arg("build")
         .arg("--package=plugin")
+        .arg("--package=hostile")
+        .arg("--package=mismatch")
         .arg("--lib")
         .arg("--target=wasm32-wasip2")
         .arg("--locked")
@@ -82,22 +89,28 @@ fn main() {
                 ""
             };
         panic!(
-            "building the plugin for wasm32-wasip2 failed{hint}\n--- child cargo stdout ---\n{}\n--- child cargo stderr ---\n{}",
+            "building the plugin and test guests for wasm32-wasip2 failed{hint}\n--- child cargo stdout ---\n{}\n--- child cargo stderr ---\n{}",
             String::from_utf8_lossy(&output.stdout),
             stderr
         );
     }
-    let wasm = target_dir
-        .join("wasm32-wasip2")
-        .join(profile)
-        .join("plugin.wasm");
-    if !wasm.exists() {
-        panic!(
-            "the plugin build succeeded but {} is missing",
-            wasm.display()
-        );
+    for (krate, var) in [
+        ("plugin", "PLUGIN_WASM"),
+        ("hostile", "HOSTILE_WASM"),
+        ("mismatch", "MISMATCH_WASM"),
+    ] {
+        let wasm = target_dir
+            .join("wasm32-wasip2")
+            .join(profile)
+            .join(format!("{krate}.wasm"));
+        if !wasm.exists() {
+            panic!(
+                "the {krate} build succeeded but {} is missing",
+                wasm.display()
+            );
+        }
+        println!("cargo::rustc-env={var}={}", wasm.display());
     }
-    println!("cargo::rustc-env=PLUGIN_WASM={}", wasm.display());
 }
 
 /// On a fresh machine the wasm32-wasip2 standard library may be missing:

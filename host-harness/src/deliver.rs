@@ -363,7 +363,7 @@ pub async fn run(
         (None, true) => 1,
         (None, false) => opts.chunk,
     }
-    .clamp(1, 1000);
+    .clamp(1, opts.limits.max_records_per_call.max(1));
     let in_flight_cap = (concurrency * chunk_size * 4).max(64);
     let shared = Arc::new(Shared {
         dead_letter: Mutex::new(open_out(&opts.dead_letter, journal.is_some())?),

@@ -65,8 +65,12 @@ fn find_dir(dir: &Path) -> PathBuf {
 
 /// Runs the demo; returns the process exit code.
 pub async fn run(dir: &Path) -> anyhow::Result<u8> {
+    run_with(dir, Runtime::plugin()?).await
+}
+
+/// Runs the demo with `runtime`'s component (another of the same world).
+pub async fn run_with(dir: &Path, runtime: Runtime) -> anyhow::Result<u8> {
     let dir = find_dir(dir);
-    let runtime = Runtime::plugin()?;
     let mock = MockAshby::start(MockConfig::default()).context("starting the embedded mock")?;
     eprintln!(
         "demo: embedded mock Ashby at {} (examples from {})",

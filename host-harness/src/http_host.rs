@@ -58,9 +58,15 @@ impl Origin {
             }
             other => anyhow::bail!("`{url}`: scheme `{other}` is not supported; use https"),
         }
-        Ok(Origin {
-            base: format!("{scheme}://{}", authority.to_ascii_lowercase()),
-        })
+        let base = format!("{scheme}://{}", authority.to_ascii_lowercase());
+        // The host and port must be what a URL parser reads too (a port of
+        // digits in range, a valid host), or requests would fail late.
+        let parsed = reqwest::Url::parse(&base)
+            .map_err(|e| anyhow::anyhow!("`{url}` is not a valid origin: {e}"))?;
+        if parsed.host_str().is_none_or(str::is_empty) {
+            anyhow::bail!("`{url}` has no host");
+        }
+        Ok(Origin { base })
     }
 
     /// Ashby's production origin.
@@ -109,6 +115,29 @@ pub fn is_reserved_header(name: &str) -> bool {
     ) || n.starts_with("proxy-")
 }
 
+/// Checks one guest-supplied header: not reserved, a valid name, a value
+/// without control characters (tab aside). Returns it ready to send.
+pub fn check_header(
+    name: &str,
+    value: &str,
+) -> Result<(reqwest::header::HeaderName, reqwest::header::HeaderValue), Error> {
+    if is_reserved_header(name) {
+        return Err(Error::Denied(format!(
+            "header `{name}` is reserved to the host"
+        )));
+    }
+    let n = reqwest::header::HeaderName::from_bytes(name.as_bytes())
+        .map_err(|_| Error::InvalidRequest(format!("header name {name:?} is not valid")))?;
+    if value.chars().any(|c| c.is_control() && c != '\t') {
+        return Err(Error::InvalidRequest(format!(
+            "header `{name}` has a control character in its value"
+        )));
+    }
+    let v = reqwest::header::HeaderValue::from_str(value)
+        .map_err(|_| Error::InvalidRequest(format!("header `{name}` has an invalid value")))?;
+    Ok((n, v))
+}
+
 /// Checks a guest-supplied path: relative to the origin, and unable to change
 /// it. Returns the reason it is refused.
 pub fn check_path(path: &str) -> Result<(), String> {
@@ -142,13 +171,16 @@ pub fn check_path(path: &str) -> Result<(), String> {
         || lower.contains("%2f")
         || lower.contains("%5c")
         || lower.contains("%00")
+        || lower.contains("%25")
     {
         return Err(format!(
-            "path {path:?} percent-encodes a dot, slash, backslash or NUL"
+            "path {path:?} percent-encodes a dot, slash, backslash, NUL or percent sign"
         ));
     }
     let only_path = path.split('?').next().unwrap_or("");
-    if only_path.split('/').any(|seg| seg == "." || seg == "..") {
+    // `/..;/` is a dot segment to servers that strip path parameters.
+    let dot = |seg: &str| matches!(seg.split(';').next(), Some("." | ".."));
+    if only_path.split('/').any(dot) {
         return Err(format!("path {path:?} contains a dot segment"));
     }
     Ok(())
@@ -231,21 +263,7 @@ impl HttpCtx {
         }
         let mut headers = reqwest::header::HeaderMap::new();
         for Header { name, value } in &req.headers {
-            if is_reserved_header(name) {
-                return Err(Error::Denied(format!(
-                    "header `{name}` is reserved to the host"
-                )));
-            }
-            let n = reqwest::header::HeaderName::from_bytes(name.as_bytes())
-                .map_err(|_| Error::InvalidRequest(format!("header name {name:?} is not valid")))?;
-            if value.chars().any(|c| c.is_control() && c != '\t') {
-                return Err(Error::InvalidRequest(format!(
-                    "header `{name}` has a control character in its value"
-                )));
-            }
-            let v = reqwest::header::HeaderValue::from_str(value).map_err(|_| {
-                Error::InvalidRequest(format!("header `{name}` has an invalid value"))
-            })?;
+            let (n, v) = check_header(name, value)?;
             headers.append(n, v);
         }
         headers.insert(reqwest::header::AUTHORIZATION, self.authorization.clone());
@@ -372,6 +390,23 @@ mod tests {
         assert!(Origin::parse("ftp://x").is_err());
         assert!(Origin::parse("https://u:p@host").is_err());
         assert!(Origin::parse("https://host/path").is_err());
+        for bad in [
+            "http://127.0.0.1.evil.com",
+            "http://localhost.evil.com:80",
+            "http://[::ffff:127.0.0.1]:80",
+            "http://10.0.0.1:80",
+            "https://host?x",
+            "https://host#x",
+            "https://ho st",
+            "https://host\\@evil",
+            "file:///etc/passwd",
+            "//host",
+            "https://host:abc",
+            "https://host:99999",
+            "http://127.0.0.1:}",
+        ] {
+            assert!(Origin::parse(bad).is_err(), "{bad} accepted");
+        }
     }
 
     #[test]
@@ -388,6 +423,19 @@ mod tests {
             "/a\r\nHost: x",
             "/a b",
             "/./a",
+            "/..;/a",
+            "/a/.;x/b",
+            "/%252e%252e/a",
+            "/A/%2E%2E/b",
+            "/.%2e/a",
+            "/a%2Fb",
+            "/a%5Cb",
+            "https://evil.com/a",
+            "/a?u=http://evil.com",
+            "/a\u{0}b",
+            "/a\u{7f}",
+            "/caf\u{e9}",
+            "",
         ] {
             assert!(check_path(bad).is_err(), "{bad} accepted");
         }

@@ -247,7 +247,9 @@ impl<R: BufRead> Iterator for JsonLines<R> {
     }
 }
 
-fn parse_one(index: u64, bytes: &[u8]) -> InputItem {
+/// Parses one JSON Lines line (the record at `index`): a record, or a bad
+/// item saying why not.
+pub fn parse_one(index: u64, bytes: &[u8]) -> InputItem {
     let text = match std::str::from_utf8(bytes) {
         Ok(t) => t.trim(),
         Err(e) => {

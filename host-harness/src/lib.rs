@@ -15,15 +15,25 @@ pub mod bench;
 pub mod cache;
 pub mod deliver;
 pub mod demo;
+pub mod fuzzing;
 pub mod guest_log;
 pub mod http_host;
 pub mod input;
+pub mod inspect;
 pub mod journal;
 pub mod mock;
 pub mod rate;
 pub mod runtime;
 pub mod secret;
 pub mod webhook;
+pub mod world;
 
 /// Path of the plugin component built by `build.rs` for `wasm32-wasip2`.
 pub const PLUGIN_WASM: &str = env!("PLUGIN_WASM");
+
+/// Test-only: the hostile guest of `test-guests/hostile` (a component of the
+/// same world that misbehaves on purpose). The CLI never loads it by itself.
+pub const HOSTILE_WASM: &str = env!("HOSTILE_WASM");
+
+/// Test-only: the component of `test-guests/mismatch`, of another world.
+pub const MISMATCH_WASM: &str = env!("MISMATCH_WASM");

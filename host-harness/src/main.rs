@@ -16,6 +16,9 @@ use std::io::IsTerminal as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+mod limit_args;
+use limit_args::LimitArgs;
+
 #[derive(Parser)]
 #[command(
     name = "host-harness",
@@ -38,6 +41,8 @@ struct Common {
     /// Load another component of the same world instead of the built-in plugin.
     #[arg(long)]
     plugin: Option<PathBuf>,
+    #[command(flatten)]
+    limits: LimitArgs,
 }
 
 /// The flags `send` and `replay` share: where to send and how.
@@ -73,6 +78,23 @@ struct Delivery {
     /// Component restarts after traps a flow may make before it stops.
     #[arg(long, default_value_t = 16)]
     crash_budget: u32,
+}
+
+/// Options from the delivery flags and the limit flags.
+fn options(
+    delivery: &Delivery,
+    limits: &LimitArgs,
+    dead_letter: Option<PathBuf>,
+    total_hint: Option<u64>,
+    reopen: impl Fn() -> anyhow::Result<input::Items> + Send + Sync + 'static,
+) -> anyhow::Result<Options> {
+    let opts = delivery.options(dead_letter, total_hint, reopen)?;
+    let chunk = opts.chunk.min(limits.max_records_per_call as usize);
+    Ok(Options {
+        chunk,
+        limits: limits.apply(opts.limits.clone()),
+        ..opts
+    })
 }
 
 impl Delivery {
@@ -159,6 +181,8 @@ enum Command {
         plugin: Option<PathBuf>,
         #[command(flatten)]
         delivery: Delivery,
+        #[command(flatten)]
+        limits: LimitArgs,
     },
     /// Run the mock Ashby standalone.
     Mock {
@@ -187,6 +211,9 @@ enum Command {
         /// Folder holding the demo's configs and inputs.
         #[arg(long, default_value = "examples/demo")]
         dir: PathBuf,
+        /// Load another component of the same world instead of the built-in plugin.
+        #[arg(long)]
+        plugin: Option<PathBuf>,
     },
 }
 
@@ -225,9 +252,13 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
             delivery,
         } => {
             let path = common.input.clone();
-            let opts = delivery.options(dead_letter, input::count(&common.input), move || {
-                input::open(&path)
-            })?;
+            let opts = options(
+                &delivery,
+                &common.limits,
+                dead_letter,
+                input::count(&common.input),
+                move || input::open(&path),
+            )?;
             let items = input::open(&common.input)?;
             send(&common, items, &delivery, opts).await
         }
@@ -242,6 +273,7 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
             dead_letter,
             plugin,
             delivery,
+            limits,
         } => {
             if dead_letter.len() > 2 {
                 anyhow::bail!(
@@ -256,19 +288,26 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
                 );
             }
             let path = input.clone();
-            let opts = delivery.options(dead_letter.get(1).cloned(), None, move || {
-                input::open_dead_letters(&path)
-            })?;
+            let opts = options(
+                &delivery,
+                &limits,
+                dead_letter.get(1).cloned(),
+                None,
+                move || input::open_dead_letters(&path),
+            )?;
             let items = input::open_dead_letters(&input)?;
             let common = Common {
                 config,
                 input,
                 plugin,
+                limits,
             };
             send(&common, items, &delivery, opts).await
         }
         Command::Mock { port, api_key } => mock(port, api_key).await,
-        Command::Demo { dir } => host_harness::demo::run(&dir).await,
+        Command::Demo { dir, plugin } => {
+            host_harness::demo::run_with(&dir, load_runtime(&plugin)?).await
+        }
         Command::Bench {
             only,
             quick,
@@ -391,8 +430,8 @@ async fn sample(common: &Common, limit: usize) -> anyhow::Result<u8> {
     let runtime = load_runtime(&common.plugin)?;
     let config = read_config(&common.config, false)?;
     let tenant = offline_tenant()?;
-    let (mut inst, summary) =
-        deliver::configured(&runtime, &tenant, &Limits::default(), &config).await?;
+    let limits = common.limits.apply(Limits::default());
+    let (mut inst, summary) = deliver::configured(&runtime, &tenant, &limits, &config).await?;
     let mut records = Vec::new();
     let mut problems = Vec::new();
     for item in input::open(&common.input)?.take(limit) {
@@ -512,7 +551,8 @@ async fn test(
         }
     };
     let (tenant, _mock) = tenant_for(base_url)?;
-    let (mut inst, _) = deliver::configured(&runtime, &tenant, &Limits::default(), &config).await?;
+    let limits = common.limits.apply(Limits::default());
+    let (mut inst, _) = deliver::configured(&runtime, &tenant, &limits, &config).await?;
     let rec = InputRecord {
         index: record,
         json,

@@ -54,6 +54,9 @@ pub struct Limits {
     pub max_request_bytes: usize,
     /// Cap on guest stdout+stderr kept between drains.
     pub guest_log_bytes: usize,
+    /// Records handed to one `send` or `sample-payload` call at most; the
+    /// host refuses a larger call without entering the guest.
+    pub max_records_per_call: usize,
     /// Requests per second for the tenant's API key, shared by every flow
     /// using that key in this process; `None` = unpaced.
     pub rate: Option<crate::rate::Rate>,
@@ -69,6 +72,7 @@ impl Default for Limits {
             max_response_bytes: 10 << 20,
             max_request_bytes: 10 << 20,
             guest_log_bytes: 64 << 10,
+            max_records_per_call: 1_000,
             rate: Some(crate::rate::Rate::ASHBY_DEFAULT),
         }
     }
@@ -145,7 +149,7 @@ impl Runtime {
 
     /// Compiles (or loads from the cache) a component with explicit options.
     pub fn with_options(bytes: &[u8], opts: &RuntimeOptions) -> anyhow::Result<Runtime> {
-        Ok(Runtime::from_bytes_inner(bytes, opts)?)
+        Ok(Runtime::from_bytes_inner(bytes, opts, None)?)
     }
 
     /// How the engine allocates and where the compiled code came from.
@@ -153,15 +157,41 @@ impl Runtime {
         &self.info
     }
 
-    fn from_bytes_inner(bytes: &[u8], opts: &RuntimeOptions) -> wasmtime::Result<Runtime> {
+    /// Builds the runtime. With `host_memory` (test support, see
+    /// `inspect.rs`) the engine allocates linear memories from it, on
+    /// demand and without the disk cache.
+    pub(crate) fn from_bytes_inner(
+        bytes: &[u8],
+        opts: &RuntimeOptions,
+        host_memory: Option<Arc<dyn wasmtime::MemoryCreator>>,
+    ) -> wasmtime::Result<Runtime> {
         use wasmtime::error::Context as _;
-        let (engine, component, info) =
-            crate::cache::prepare(opts, bytes).context("compiling the component")?;
+        let (engine, component, info) = match host_memory {
+            None => crate::cache::prepare(opts, bytes).context("compiling the component")?,
+            Some(m) => {
+                let mut config = wasmtime::Config::new();
+                config.epoch_interruption(true);
+                config.wasm_component_model(true);
+                crate::inspect::configure(&mut config, m);
+                let engine = Engine::new(&config).context("creating the wasmtime engine")?;
+                let t = std::time::Instant::now();
+                let component = wasmtime::component::Component::new(&engine, bytes)
+                    .context("compiling the component")?;
+                let info = LoadInfo {
+                    allocation: crate::cache::Allocation::OnDemand,
+                    cache: crate::cache::CacheOutcome::Off,
+                    load_time: t.elapsed(),
+                };
+                (engine, component, info)
+            }
+        };
         if let crate::cache::Allocation::Fallback(why) = &info.allocation {
             eprintln!(
                 "note: the instance pool could not be reserved ({why}); allocating on demand"
             );
         }
+        // Also for a component loaded from the disk cache.
+        crate::world::check(&engine, &component)?;
         let mut linker: Linker<HostState> = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker).context("linking WASI")?;
         bindings::Connector::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)
@@ -232,7 +262,8 @@ impl Runtime {
             s.cpu_ticks += 1;
             if s.cpu_ticks > s.cpu_budget_ticks {
                 return Err(wasmtime::format_err!(
-                    "guest exceeded its CPU time limit for one call"
+                    "guest exceeded its CPU time limit of {:?} for one call",
+                    TICK * s.cpu_budget_ticks as u32
                 ));
             }
             Ok(UpdateDeadline::Continue(1))
@@ -247,8 +278,10 @@ impl Runtime {
             bindings,
             tenant: tenant.name.clone(),
             call_timeout: limits.call_timeout,
+            max_records_per_call: limits.max_records_per_call,
             stats,
             dead: false,
+            log_dropped: 0,
         })
     }
 }
@@ -257,20 +290,45 @@ fn ticks(d: Duration) -> u64 {
     (d.as_millis() / TICK.as_millis()).max(1) as u64
 }
 
-/// One epoch ticker thread per engine, ending when the engine is dropped.
+/// The engines the process-wide epoch ticker advances.
+static TICKED: std::sync::Mutex<Vec<wasmtime::EngineWeak>> = std::sync::Mutex::new(Vec::new());
+static TICKER: std::sync::Once = std::sync::Once::new();
+static TICKER_THREADS: AtomicU64 = AtomicU64::new(0);
+
+/// Registers `engine` with the one epoch ticker thread of the process
+/// (started on first use). A dropped engine is forgotten at the next tick.
 fn spawn_ticker(engine: &Engine) {
-    let weak = engine.weak();
-    let _ = std::thread::Builder::new()
-        .name("epoch-ticker".into())
-        .spawn(move || {
-            loop {
-                std::thread::sleep(TICK);
-                match weak.upgrade() {
-                    Some(e) => e.increment_epoch(),
-                    None => return,
+    TICKED
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push(engine.weak());
+    TICKER.call_once(|| {
+        let spawned = std::thread::Builder::new()
+            .name("epoch-ticker".into())
+            .spawn(|| {
+                loop {
+                    std::thread::sleep(TICK);
+                    TICKED
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .retain(|w| match w.upgrade() {
+                            Some(e) => {
+                                e.increment_epoch();
+                                true
+                            }
+                            None => false,
+                        });
                 }
-            }
-        });
+            });
+        if spawned.is_ok() {
+            TICKER_THREADS.fetch_add(1, Ordering::Relaxed);
+        }
+    });
+}
+
+/// How many epoch ticker threads this process has started (at most one).
+pub fn ticker_threads() -> u64 {
+    TICKER_THREADS.load(Ordering::Relaxed)
 }
 
 static TRACE_GUEST_LOG: AtomicBool = AtomicBool::new(true);
@@ -287,8 +345,10 @@ pub struct Instance {
     bindings: bindings::Connector,
     tenant: String,
     call_timeout: Duration,
+    max_records_per_call: usize,
     stats: Arc<FlowStats>,
     dead: bool,
+    log_dropped: u64,
 }
 
 /// A call that trapped or timed out: the instance is unusable afterwards.
@@ -306,6 +366,18 @@ impl Instance {
     /// This flow's counters.
     pub fn stats(&self) -> &Arc<FlowStats> {
         &self.stats
+    }
+
+    /// The host's own cap on records per call, checked before the guest is
+    /// entered.
+    fn too_many(&self, n: usize) -> Option<CallError> {
+        (n > self.max_records_per_call)
+            .then_some(CallError::TooManyRecords(self.max_records_per_call as u32))
+    }
+
+    /// Bytes of guest output dropped over the cap, over the instance's life.
+    pub fn guest_output_dropped(&self) -> u64 {
+        self.log_dropped
     }
 
     /// Whether a trap killed this instance.
@@ -353,6 +425,7 @@ impl Instance {
 
     fn drain_log(&mut self) {
         let (bytes, dropped) = self.store.data().log.drain();
+        self.log_dropped += dropped;
         if TRACE_GUEST_LOG.load(Ordering::Relaxed) && (!bytes.is_empty() || dropped > 0) {
             let text = String::from_utf8_lossy(&bytes);
             for line in text.lines() {
@@ -386,6 +459,9 @@ impl Instance {
         &mut self,
         records: Vec<InputRecord>,
     ) -> Result<Result<Sample, CallError>, Fault> {
+        if let Some(refused) = self.too_many(records.len()) {
+            return Ok(Err(refused));
+        }
         self.guarded("sample-payload", async move |b, s| {
             b.connector_destination_destination()
                 .call_sample_payload(s, &records)
@@ -399,6 +475,9 @@ impl Instance {
         &mut self,
         records: Vec<InputRecord>,
     ) -> Result<Result<Vec<RecordOutcome>, CallError>, Fault> {
+        if let Some(refused) = self.too_many(records.len()) {
+            return Ok(Err(refused));
+        }
         self.guarded("send", async move |b, s| {
             b.connector_destination_destination()
                 .call_send(s, &records)
@@ -421,18 +500,24 @@ impl Instance {
     }
 }
 
-/// Renders a trap with its wasm backtrace cause chain, briefly.
+/// Renders a trap as one line: the trap and its causes, without the wasm
+/// backtrace wasmtime wraps them in.
 pub fn trap_message(e: &wasmtime::Error) -> String {
-    let mut msg = format!("{e}");
+    let mut parts: Vec<String> = Vec::new();
     if let Some(trap) = e.downcast_ref::<wasmtime::Trap>() {
-        msg = format!("{trap}");
+        parts.push(format!("{trap}"));
     }
-    for cause in e.chain().skip(1) {
+    for cause in e.chain() {
         let c = cause.to_string();
-        if !msg.contains(&c) && !c.starts_with("error while executing at wasm backtrace") {
-            msg.push_str(": ");
-            msg.push_str(&c);
+        if c.starts_with("error while executing at wasm backtrace") {
+            continue;
+        }
+        if !parts.iter().any(|p| p.contains(&c)) {
+            parts.push(c);
         }
     }
-    msg
+    if parts.is_empty() {
+        parts.push(e.to_string().lines().next().unwrap_or("trap").to_string());
+    }
+    parts.join(": ")
 }

@@ -102,8 +102,10 @@ fn largest_call_fits_in_the_default_memory_limit() {
             key: ApiKey::new("big-call-key").unwrap(),
         };
         // The default memory limit; more CPU time, for the debug-built guest.
+        // The host's records-per-call cap raised to the plugin's own cap.
         let limits = Limits {
             cpu_per_call: std::time::Duration::from_secs(60),
+            max_records_per_call: plugin::MAX_RECORDS_PER_CALL as usize,
             ..Limits::default()
         };
         let (mut inst, _) = host_harness::deliver::configured(&runtime, &tenant, &limits, CONFIG)

@@ -41,7 +41,7 @@ pub const KEYS: [&str; 12] = [
 ];
 
 /// Header names a config may not set: the host owns them.
-pub const RESERVED_HEADERS: [&str; 11] = [
+pub const RESERVED_HEADERS: [&str; 12] = [
     "authorization",
     "host",
     "cookie",
@@ -52,6 +52,7 @@ pub const RESERVED_HEADERS: [&str; 11] = [
     "upgrade",
     "te",
     "keep-alive",
+    "expect",
     "proxy-*",
 ];
 

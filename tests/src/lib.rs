@@ -184,3 +184,116 @@ pub fn config_for(t: &plugin::templates::Template) -> String {
     }
     c.to_string()
 }
+
+/// The test-only hostile component, compiled once per test binary.
+pub fn hostile() -> &'static Runtime {
+    static R: OnceLock<Runtime> = OnceLock::new();
+    R.get_or_init(|| {
+        Runtime::from_file(std::path::Path::new(host_harness::HOSTILE_WASM))
+            .expect("compiling the hostile component")
+    })
+}
+
+/// A loopback TCP server that answers every connection with one fixed HTTP
+/// response and counts the connections it got. As a canary it proves that
+/// nothing reached an address other than the tenant's origin.
+pub struct RawServer {
+    addr: std::net::SocketAddr,
+    hits: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl RawServer {
+    /// Starts a server that answers `response` (raw HTTP/1.1 bytes).
+    pub fn start(response: Vec<u8>) -> RawServer {
+        use std::io::{Read as _, Write as _};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let hits = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = hits.clone();
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                let Ok(mut conn) = conn else { return };
+                counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let mut buf = [0u8; 65536];
+                let _ = conn.set_read_timeout(Some(std::time::Duration::from_millis(500)));
+                let _ = conn.read(&mut buf);
+                let _ = conn.write_all(&response);
+            }
+        });
+        RawServer { addr, hits }
+    }
+
+    /// A server answering `200 OK` with an empty JSON object.
+    pub fn canary() -> RawServer {
+        RawServer::start(
+            b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}".to_vec(),
+        )
+    }
+
+    /// `host:port`.
+    pub fn addr(&self) -> String {
+        self.addr.to_string()
+    }
+
+    /// `http://host:port`.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Connections accepted so far.
+    pub fn hits(&self) -> usize {
+        self.hits.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+/// A tenant named `name` sending to `origin` with `key`.
+pub fn tenant_at(name: &str, origin: &str, key: &str) -> Tenant {
+    Tenant {
+        name: name.into(),
+        origin: Origin::parse(origin).unwrap(),
+        key: ApiKey::new(key).unwrap(),
+    }
+}
+
+/// A loopback server that reads a request and never answers; it records
+/// whether the client closed the connection (a cancelled request).
+pub struct HangingServer {
+    addr: std::net::SocketAddr,
+    closed: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl HangingServer {
+    /// Starts the server; it serves one connection.
+    pub fn start() -> HangingServer {
+        use std::io::Read as _;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let closed = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = closed.clone();
+        std::thread::spawn(move || {
+            let Ok((mut conn, _)) = listener.accept() else {
+                return;
+            };
+            let mut buf = [0u8; 65536];
+            // Read until the peer closes (read returns 0) or errors.
+            while let Ok(n) = conn.read(&mut buf) {
+                if n == 0 {
+                    flag.store(true, std::sync::atomic::Ordering::SeqCst);
+                    return;
+                }
+            }
+            flag.store(true, std::sync::atomic::Ordering::SeqCst);
+        });
+        HangingServer { addr, closed }
+    }
+
+    /// `http://host:port`.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Whether the client has closed its connection.
+    pub fn closed(&self) -> bool {
+        self.closed.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
