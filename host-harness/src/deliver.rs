@@ -642,8 +642,10 @@ async fn restart(
 ) -> Result<Instance, String> {
     let n = shared.restarts.fetch_add(1, Ordering::Relaxed) + 1;
     if n > u64::from(shared.opts.crash_budget) {
+        // Not restarted after all.
+        shared.restarts.fetch_sub(1, Ordering::Relaxed);
         let why = format!(
-            "the component faulted {n} times in this flow, over its crash budget of {}; last fault: {fault}",
+            "the component faulted {n} times in this flow, over its crash budget of {} restarts; last fault: {fault}",
             shared.opts.crash_budget
         );
         halt(shared, "crash_budget_exhausted", &why, None);

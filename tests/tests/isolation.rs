@@ -483,6 +483,56 @@ fn a_poison_record_is_dead_lettered_and_its_neighbours_delivered() {
 }
 
 #[test]
+fn restarts_back_off_and_a_crash_budget_halts_the_flow() {
+    rt().block_on(async {
+        let mock = mock();
+        let items: Vec<InputItem> = (0..20)
+            .map(|i| InputItem::Record {
+                index: i,
+                json: json!({"name": format!("CRASH {i}")}).to_string(),
+            })
+            .collect();
+        let opts = Options {
+            concurrency: 1,
+            crash_budget: 3,
+            restart_backoff: Duration::from_millis(100),
+            limits: limits(),
+            ..Options::default()
+        };
+        let started = std::time::Instant::now();
+        let report = deliver::run(
+            hostile(),
+            &tenant(&mock),
+            "poison CRASH",
+            Box::new(items.into_iter()),
+            opts,
+        )
+        .await
+        .unwrap();
+        let elapsed = started.elapsed();
+        let s = &report.summary;
+        let halt = report.halt.expect("the flow halts");
+        assert_eq!(halt.code, "crash_budget_exhausted", "{halt:?}");
+        assert!(
+            halt.message.contains("crash budget of 3"),
+            "{}",
+            halt.message
+        );
+        assert_eq!(s.plugin_restarts, 3, "{s:?}");
+        // The chunk's fault, then each record alone: three poison records
+        // dead-lettered, one restart each, then the budget is spent.
+        assert_eq!(
+            (s.delivered, s.dead_lettered, s.not_attempted),
+            (0, 3, 17),
+            "{s:?}"
+        );
+        // Restarts waited 100 + 200 + 400 ms.
+        assert!(elapsed >= Duration::from_millis(700), "{elapsed:?}");
+        assert!(mock.requests().is_empty());
+    });
+}
+
+#[test]
 fn faulting_tenants_do_not_disturb_a_busy_one() {
     rt().block_on(async {
         let mock = mock();
