@@ -153,15 +153,10 @@ pub struct Report {
     pub warnings: Vec<String>,
 }
 
-/// A configuration the component refused, or a flow that cannot start.
-#[derive(Debug)]
-pub struct ConfigRefused(pub String);
-impl std::fmt::Display for ConfigRefused {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-impl std::error::Error for ConfigRefused {}
+message_error!(
+    /// A configuration the component refused, or a flow that cannot start.
+    ConfigRefused
+);
 
 /// Renders a `configure` refusal as one sentence.
 pub fn config_error_text(e: &crate::runtime::ConfigError) -> String {

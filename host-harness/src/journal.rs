@@ -79,15 +79,10 @@ pub struct Journal {
     done: HashMap<u64, Entry>,
 }
 
-/// Why a journal cannot be used for this run.
-#[derive(Debug)]
-pub struct JournalMismatch(pub String);
-impl std::fmt::Display for JournalMismatch {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-impl std::error::Error for JournalMismatch {}
+message_error!(
+    /// Why a journal cannot be used for this run.
+    JournalMismatch
+);
 
 impl Journal {
     /// Opens (or creates) the journal at `path` for a run with `config`.

@@ -11,6 +11,22 @@
 //!
 //! This crate is the only one that knows wasmtime.
 
+/// Declares an error type that is one sentence: `Name(pub String)`, shown
+/// as the sentence itself.
+macro_rules! message_error {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug)]
+        pub struct $name(pub String);
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+        impl std::error::Error for $name {}
+    };
+}
+
 pub mod bench;
 pub mod cache;
 pub mod deliver;

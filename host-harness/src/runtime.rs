@@ -351,16 +351,10 @@ pub struct Instance {
     log_dropped: u64,
 }
 
-/// A call that trapped or timed out: the instance is unusable afterwards.
-#[derive(Debug)]
-pub struct Fault(pub String);
-
-impl std::fmt::Display for Fault {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-impl std::error::Error for Fault {}
+message_error!(
+    /// A call that trapped or timed out: the instance is unusable afterwards.
+    Fault
+);
 
 impl Instance {
     /// This flow's counters.
