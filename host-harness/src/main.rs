@@ -108,6 +108,12 @@ impl Delivery {
         if self.journal.is_some() && self.journal == dead_letter {
             anyhow::bail!("--journal and --dead-letter must be different files");
         }
+        if self.journal.is_some() && dead_letter.is_none() {
+            eprintln!(
+                "warning: --journal without --dead-letter: a resumed run skips dead-lettered \
+                 records, and their reasons are kept nowhere"
+            );
+        }
         Ok(Options {
             journal: self.journal.clone().map(|path| deliver::JournalSpec {
                 path,
