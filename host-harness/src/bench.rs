@@ -203,7 +203,7 @@ struct NativeCanned(plugin::types::HttpResponse);
 impl plugin::types::Transport for NativeCanned {
     fn send(
         &mut self,
-        req: &plugin::types::HttpRequest,
+        req: plugin::types::HttpRequest,
     ) -> Result<plugin::types::HttpResponse, plugin::types::HttpError> {
         check_path(&req.path).map_err(plugin::types::HttpError::InvalidRequest)?;
         if req.headers.iter().any(|(n, _)| is_reserved_header(n)) {

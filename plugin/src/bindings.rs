@@ -28,13 +28,14 @@ struct HostTransport;
 impl core_types::Transport for HostTransport {
     fn send(
         &mut self,
-        req: &core_types::HttpRequest,
+        req: core_types::HttpRequest,
     ) -> Result<core_types::HttpResponse, core_types::HttpError> {
+        // Moved, not copied: the import lowers borrowed strings in place.
         let request = http::Request {
-            method: req.method.clone(),
-            path: req.path.clone(),
-            headers: req.headers.iter().map(to_header).collect(),
-            body: req.body.clone(),
+            method: req.method,
+            path: req.path,
+            headers: req.headers.into_iter().map(to_header).collect(),
+            body: req.body,
         };
         match http::send(&request) {
             Ok(resp) => Ok(core_types::HttpResponse {
@@ -58,11 +59,10 @@ impl core_types::Transport for HostTransport {
     }
 }
 
-fn to_header((name, value): &(String, String)) -> http::Header {
-    http::Header {
-        name: name.clone(),
-        value: value.clone(),
-    }
+/// Moves a header pair into the WIT record (the same layout: no copy, and
+/// `collect` reuses the vector's allocation).
+fn to_header((name, value): (String, String)) -> http::Header {
+    http::Header { name, value }
 }
 
 fn configured() -> Result<&'static Destination, wit::CallError> {
@@ -110,7 +110,7 @@ fn planned_out(p: core_types::PlannedRequest) -> wit::PlannedRequest {
     wit::PlannedRequest {
         method: p.method,
         path: p.path,
-        headers: p.headers.iter().map(to_header).collect(),
+        headers: p.headers.into_iter().map(to_header).collect(),
         body: p.body,
         records: p.records,
     }
@@ -130,7 +130,7 @@ fn exchange_out(e: core_types::Exchange) -> wit::Exchange {
     wit::Exchange {
         request: planned_out(e.request),
         status: e.status,
-        headers: e.headers.iter().map(to_header).collect(),
+        headers: e.headers.into_iter().map(to_header).collect(),
         body: e.body,
     }
 }

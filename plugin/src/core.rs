@@ -472,7 +472,7 @@ fn exchange(
     id_key: Option<&str>,
     permission: Option<&str>,
 ) -> (Verdict, Option<Exchange>) {
-    match transport.send(&request.to_http()) {
+    match transport.send(request.to_http()) {
         Ok(resp) => {
             let verdict =
                 envelope::classify(resp.status, &resp.headers, &resp.body, id_key, permission);

@@ -70,11 +70,14 @@ impl fmt::Display for HttpError {
 /// anything (a scripted fake in tests, an in-process mock in benchmarks).
 pub trait Transport {
     /// Performs one exchange and returns the response or why there is none.
-    fn send(&mut self, req: &HttpRequest) -> Result<HttpResponse, HttpError>;
+    ///
+    /// The request is passed by value so that the component's transport can
+    /// move its strings into the import's arguments instead of copying them.
+    fn send(&mut self, req: HttpRequest) -> Result<HttpResponse, HttpError>;
 }
 
 impl<T: Transport + ?Sized> Transport for &mut T {
-    fn send(&mut self, req: &HttpRequest) -> Result<HttpResponse, HttpError> {
+    fn send(&mut self, req: HttpRequest) -> Result<HttpResponse, HttpError> {
         (**self).send(req)
     }
 }

@@ -17,9 +17,10 @@ struct Fake<F: FnMut(&HttpRequest) -> Result<HttpResponse, HttpError>> {
 }
 
 impl<F: FnMut(&HttpRequest) -> Result<HttpResponse, HttpError>> Transport for Fake<F> {
-    fn send(&mut self, req: &HttpRequest) -> Result<HttpResponse, HttpError> {
-        self.sent.push(req.clone());
-        (self.answer)(req)
+    fn send(&mut self, req: HttpRequest) -> Result<HttpResponse, HttpError> {
+        let answer = (self.answer)(&req);
+        self.sent.push(req);
+        answer
     }
 }
 
