@@ -195,9 +195,9 @@ struct Job {
 struct Pending {
     index: u64,
     json: String,
+    /// The journal's key for the record; empty without a journal.
     hash: String,
     attempts: u32,
-    last: Option<(String, String)>,
 }
 
 struct Shared {
@@ -228,6 +228,13 @@ impl Shared {
             "index": index, "record": record, "code": code, "reason": reason, "attempts": attempts,
         });
         self.write_line(&self.dead_letter, &line);
+    }
+
+    /// Dead-letters a record that went through `send`; returns the journal
+    /// entry that makes it final.
+    fn dead_letter_pending(&self, p: &Pending, code: &str, reason: &str, attempts: u32) -> Entry {
+        self.dead_letter(p.index, record_value(&p.json), code, reason, attempts);
+        entry(p, Done::DeadLettered(code.to_string()))
     }
 
     fn write_line(&self, w: &Mutex<Option<std::io::BufWriter<std::fs::File>>>, v: &Value) {
@@ -333,10 +340,9 @@ pub async fn run(
         Some(spec) => {
             let j = Journal::open(&spec.path, config)?;
             let items = (spec.reopen)().context("reading the input again to check the journal")?;
-            let j = tokio::task::spawn_blocking(move || j.verify(items).map(|_| j))
+            let mut j = tokio::task::spawn_blocking(move || j.verify(items).map(|_| j))
                 .await
                 .context("internal: the journal check stopped")??;
-            let mut j = j;
             let earlier = j.take_done();
             (Some(j), earlier)
         }
@@ -360,6 +366,7 @@ pub async fn run(
     }
     .clamp(1, opts.limits.max_records_per_call.max(1));
     let in_flight_cap = (concurrency * chunk_size * 4).max(64);
+    let journaling = journal.is_some();
     let shared = Arc::new(Shared {
         dead_letter: Mutex::new(open_out(&opts.dead_letter, journal.is_some())?),
         responses_file: Mutex::new(open_out(&opts.responses, journal.is_some())?),
@@ -431,7 +438,12 @@ pub async fn run(
             };
             continue;
         }
-        let hash = journal::record_hash(&journal::item_text(&item));
+        // Only a journal needs the record's hash: skip it on the hot path.
+        let hash = if journaling {
+            journal::record_hash(&journal::item_text(&item))
+        } else {
+            String::new()
+        };
         match item {
             InputItem::Bad {
                 index,
@@ -456,7 +468,6 @@ pub async fn run(
                     json,
                     hash,
                     attempts: 0,
-                    last: None,
                 });
                 if chunk.len() >= chunk_size {
                     flush(&shared, &job_tx, &mut chunk).await;
@@ -600,15 +611,13 @@ async fn worker(
                                 "plugin fault in tenant {} on record {} alone: {f2}",
                                 tenant.name, p.index
                             );
-                            shared.dead_letter(
-                                p.index,
-                                record_value(&p.json),
+                            let e = shared.dead_letter_pending(
+                                &p,
                                 "plugin_fault",
                                 &f2.to_string(),
                                 p.attempts + 1,
                             );
-                            shared
-                                .commit(vec![entry(&p, Done::DeadLettered("plugin_fault".into()))]);
+                            shared.commit(vec![e]);
                             release(&shared, 1);
                             inst = match restart(runtime, tenant, config, &shared, &f2).await {
                                 Ok(fresh) => fresh,
@@ -729,14 +738,12 @@ async fn handle_outcomes(
     for mut p in records {
         p.attempts += 1;
         let Some(outcome) = by_index.remove(&p.index) else {
-            shared.dead_letter(
-                p.index,
-                record_value(&p.json),
+            finished.push(shared.dead_letter_pending(
+                &p,
                 "plugin_error",
                 "the plugin returned no outcome for this record",
                 p.attempts,
-            );
-            finished.push(entry(&p, Done::DeadLettered("plugin_error".into())));
+            ));
             done += 1;
             continue;
         };
@@ -748,15 +755,8 @@ async fn handle_outcomes(
                 done += 1;
             }
             Outcome::Rejected(r) => {
-                shared.dead_letter(
-                    p.index,
-                    record_value(&p.json),
-                    &r.code,
-                    &r.message,
-                    p.attempts,
-                );
+                finished.push(shared.dead_letter_pending(&p, &r.code, &r.message, p.attempts));
                 note_exchange(&mut published, r.exchange);
-                finished.push(entry(&p, Done::DeadLettered(r.code.clone())));
                 done += 1;
             }
             Outcome::Halt(h) => {
@@ -785,23 +785,20 @@ async fn handle_outcomes(
                     shared.not_attempted.fetch_add(1, Ordering::Relaxed);
                     done += 1;
                 } else if p.attempts >= shared.opts.max_attempts {
-                    shared.dead_letter(
-                        p.index,
-                        record_value(&p.json),
+                    finished.push(shared.dead_letter_pending(
+                        &p,
                         "retries_exhausted",
                         &format!(
                             "gave up after {} attempts; last error {}: {}",
                             p.attempts, r.code, r.message
                         ),
                         p.attempts,
-                    );
-                    finished.push(entry(&p, Done::DeadLettered("retries_exhausted".into())));
+                    ));
                     done += 1;
                 } else {
                     if let Some(ra) = r.retry_after.as_deref().and_then(parse_retry_after) {
                         retry_after = Some(retry_after.map_or(ra, |x| x.max(ra)));
                     }
-                    p.last = Some((r.code, r.message));
                     retry_later.push(p);
                 }
             }

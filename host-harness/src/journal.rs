@@ -275,10 +275,10 @@ fn parse_entry(v: &Value) -> Option<Entry> {
 
 /// The text a record is hashed by: its JSON for a good record, the dead
 /// letter's `record` value for a bad one.
-pub fn item_text(item: &crate::input::InputItem) -> String {
+pub fn item_text(item: &crate::input::InputItem) -> std::borrow::Cow<'_, str> {
     match item {
-        crate::input::InputItem::Record { json, .. } => json.clone(),
-        crate::input::InputItem::Bad { record, .. } => record.to_string(),
+        crate::input::InputItem::Record { json, .. } => json.as_str().into(),
+        crate::input::InputItem::Bad { record, .. } => record.to_string().into(),
     }
 }
 
