@@ -80,27 +80,12 @@ struct Delivery {
     crash_budget: u32,
 }
 
-/// Options from the delivery flags and the limit flags.
-fn options(
-    delivery: &Delivery,
-    limits: &LimitArgs,
-    dead_letter: Option<PathBuf>,
-    total_hint: Option<u64>,
-    reopen: impl Fn() -> anyhow::Result<input::Items> + Send + Sync + 'static,
-) -> anyhow::Result<Options> {
-    let opts = delivery.options(dead_letter, total_hint, reopen)?;
-    let chunk = opts.chunk.min(limits.max_records_per_call as usize);
-    Ok(Options {
-        chunk,
-        limits: limits.apply(opts.limits.clone()),
-        ..opts
-    })
-}
-
 impl Delivery {
-    /// The delivery options these flags ask for.
+    /// The delivery options these flags and the limit flags ask for. (The
+    /// delivery loop keeps its chunks within `--max-records-per-call`.)
     fn options(
         &self,
+        limits: &LimitArgs,
         dead_letter: Option<PathBuf>,
         total_hint: Option<u64>,
         reopen: impl Fn() -> anyhow::Result<input::Items> + Send + Sync + 'static,
@@ -127,10 +112,10 @@ impl Delivery {
             responses: self.responses.clone(),
             total_hint,
             progress: std::io::stderr().is_terminal(),
-            limits: Limits {
+            limits: limits.apply(Limits {
                 rate: Some(host_harness::rate::Rate::parse(&self.rate).context("--rate")?),
                 ..Limits::default()
-            },
+            }),
             ..Options::default()
         })
     }
@@ -258,8 +243,7 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
             delivery,
         } => {
             let path = common.input.clone();
-            let opts = options(
-                &delivery,
+            let opts = delivery.options(
                 &common.limits,
                 dead_letter,
                 input::count(&common.input),
@@ -294,13 +278,9 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
                 );
             }
             let path = input.clone();
-            let opts = options(
-                &delivery,
-                &limits,
-                dead_letter.get(1).cloned(),
-                None,
-                move || input::open_dead_letters(&path),
-            )?;
+            let opts = delivery.options(&limits, dead_letter.get(1).cloned(), None, move || {
+                input::open_dead_letters(&path)
+            })?;
             let items = input::open_dead_letters(&input)?;
             let common = Common {
                 config,
