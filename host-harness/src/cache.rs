@@ -136,7 +136,9 @@ pub struct LoadInfo {
 /// names the guest's JIT-compiled functions (profiling only).
 pub const PERFMAP_ENV: &str = "ASHBY_CONNECTOR_PERFMAP";
 
-fn base_config() -> Config {
+/// The settings every engine of the host shares: epoch interruption, the
+/// component model, and the perf map when asked for.
+pub(crate) fn base_config() -> Config {
     let mut config = Config::new();
     config.epoch_interruption(true);
     config.wasm_component_model(true);

@@ -169,9 +169,7 @@ impl Runtime {
         let (engine, component, info) = match host_memory {
             None => crate::cache::prepare(opts, bytes).context("compiling the component")?,
             Some(m) => {
-                let mut config = wasmtime::Config::new();
-                config.epoch_interruption(true);
-                config.wasm_component_model(true);
+                let mut config = crate::cache::base_config();
                 crate::inspect::configure(&mut config, m);
                 let engine = Engine::new(&config).context("creating the wasmtime engine")?;
                 let t = std::time::Instant::now();
