@@ -38,14 +38,21 @@ fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     p
 }
 
+/// `--config C --input I`.
+fn config_and_input<'a>(config: &'a Path, input: &'a Path) -> [&'a std::ffi::OsStr; 4] {
+    [
+        "--config".as_ref(),
+        config.as_os_str(),
+        "--input".as_ref(),
+        input.as_os_str(),
+    ]
+}
+
 fn send(mock: &MockAshby, config: &Path, input: &Path, out: &Path) -> Output {
     bin()
         .env("ASHBY_API_KEY", KEY)
         .args(["send", "--base-url", &mock.base_url()])
-        .arg("--config")
-        .arg(config)
-        .arg("--input")
-        .arg(input)
+        .args(config_and_input(config, input))
         .arg("--summary")
         .arg(out.join("summary.json"))
         .arg("--dead-letter")
@@ -305,10 +312,7 @@ fn base_url_needs_the_key_and_test_needs_yes() {
     let input = write(dir.path(), "in.jsonl", "{\"name\":\"Ada\"}\n");
     let out = bin()
         .args(["send", "--base-url", "http://127.0.0.1:9"])
-        .arg("--config")
-        .arg(&config)
-        .arg("--input")
-        .arg(&input)
+        .args(config_and_input(&config, &input))
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
@@ -316,10 +320,7 @@ fn base_url_needs_the_key_and_test_needs_yes() {
     let out = bin()
         .env("ASHBY_API_KEY", KEY)
         .args(["test", "--record", "0", "--base-url", "http://127.0.0.1:9"])
-        .arg("--config")
-        .arg(&config)
-        .arg("--input")
-        .arg(&input)
+        .args(config_and_input(&config, &input))
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
@@ -350,10 +351,7 @@ fn test_command_shows_the_request_and_the_response() {
             "--base-url",
             &mock.base_url(),
         ])
-        .arg("--config")
-        .arg(&config)
-        .arg("--input")
-        .arg(&input)
+        .args(config_and_input(&config, &input))
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -529,10 +527,7 @@ fn rate_paces_requests_per_key() {
     let out = bin()
         .env("ASHBY_API_KEY", KEY)
         .args(["send", "--rate", "20/s", "--base-url", &mock.base_url()])
-        .arg("--config")
-        .arg(&config)
-        .arg("--input")
-        .arg(&input)
+        .args(config_and_input(&config, &input))
         .output()
         .unwrap();
     assert_eq!(
@@ -550,10 +545,7 @@ fn rate_paces_requests_per_key() {
     assert!(s["elapsed_ms"].as_u64().unwrap() >= 450, "{s}");
     let bad = bin()
         .args(["send", "--rate", "fast"])
-        .arg("--config")
-        .arg(&config)
-        .arg("--input")
-        .arg(&input)
+        .args(config_and_input(&config, &input))
         .output()
         .unwrap();
     assert_eq!(bad.status.code(), Some(2));
@@ -579,10 +571,7 @@ fn a_run_killed_with_sigkill_resumes_from_its_journal() {
         c.env("ASHBY_API_KEY", KEY)
             .args(["send", "--rate", "100000/s", "--concurrency", "2"])
             .args(["--base-url", &mock.base_url()])
-            .arg("--config")
-            .arg(&config)
-            .arg("--input")
-            .arg(&input)
+            .args(config_and_input(&config, &input))
             .arg("--journal")
             .arg(&journal)
             .arg("--dead-letter")
@@ -691,10 +680,7 @@ fn responses_url_posts_to_the_webhook_and_partner_429s_are_reported() {
         .env("ASHBY_API_KEY", KEY)
         .args(["send", "--base-url", &mock.base_url()])
         .args(["--responses-url", &mock.webhook_url()])
-        .arg("--config")
-        .arg(&config)
-        .arg("--input")
-        .arg(&input)
+        .args(config_and_input(&config, &input))
         .output()
         .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
