@@ -19,7 +19,7 @@ use crate::cache::{Allocation, RuntimeOptions};
 use crate::deliver::{self, Options};
 use crate::http_host::{InProcess, Origin, check_path, is_reserved_header};
 use crate::input::InputItem;
-use crate::mock::{MockAshby, MockConfig};
+use mock_ashby::{MockAshby, MockConfig};
 use crate::runtime::http::{Header, Response};
 use crate::runtime::{InputRecord, Instance, Limits, Runtime, Tenant};
 use crate::secret::ApiKey;

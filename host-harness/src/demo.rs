@@ -7,7 +7,7 @@
 use crate::deliver::{self, Options, Report};
 use crate::http_host::Origin;
 use crate::input;
-use crate::mock::{MockAshby, MockConfig};
+use mock_ashby::{MockAshby, MockConfig};
 use crate::runtime::{Runtime, Tenant};
 use crate::secret::ApiKey;
 use anyhow::Context as _;

@@ -37,7 +37,7 @@ pub mod http_host;
 pub mod input;
 pub mod inspect;
 pub mod journal;
-pub mod mock;
+
 pub mod rate;
 pub mod runtime;
 pub mod secret;

@@ -8,7 +8,7 @@ use clap::{Parser, Subcommand};
 use host_harness::deliver::{self, ConfigRefused, Options, Report};
 use host_harness::http_host::Origin;
 use host_harness::input::{self, InputItem};
-use host_harness::mock::{MockAshby, MockConfig};
+use mock_ashby::{MockAshby, MockConfig};
 use host_harness::runtime::{InputRecord, Limits, Outcome, PlannedRequest, Runtime, Tenant};
 use host_harness::secret::{ApiKey, REDACTED_AUTHORIZATION};
 use serde_json::{Value, json};

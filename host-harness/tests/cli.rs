@@ -5,7 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests")]
 
 use base64::Engine as _;
-use host_harness::mock::{Fault, FaultKind, MockAshby, MockConfig};
+use mock_ashby::{Fault, FaultKind, MockAshby, MockConfig};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -6,7 +6,7 @@
 
 use base64::Engine as _;
 use host_harness::http_host::Origin;
-use host_harness::mock::{MockAshby, MockConfig, fixtures};
+use mock_ashby::{MockAshby, MockConfig, fixtures};
 use host_harness::runtime::{Runtime, Tenant};
 use host_harness::secret::ApiKey;
 use serde_json::{Value, json};

@@ -7,7 +7,7 @@
 
 use e2e::{items, mock, post, rt, runtime, tenant};
 use host_harness::deliver::{self, JournalSpec, Options, Report};
-use host_harness::mock::{Fault, FaultKind, MockAshby, MockConfig, fixtures};
+use mock_ashby::{Fault, FaultKind, MockAshby, MockConfig, fixtures};
 use host_harness::rate::Rate;
 use host_harness::runtime::{Limits, Tenant};
 use serde_json::{Value, json};

@@ -9,7 +9,7 @@
 use e2e::*;
 use host_harness::deliver::{self, Options};
 use host_harness::input::InputItem;
-use host_harness::mock::MockAshby;
+use mock_ashby::MockAshby;
 use host_harness::runtime::{CallError, InputRecord, Instance, Limits, Outcome, RecordOutcome};
 use serde_json::{Value, json};
 use std::time::Duration;

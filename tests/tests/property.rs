@@ -12,7 +12,7 @@
 
 use e2e::{items, mock, rt, runtime, tenant};
 use host_harness::deliver::{self, JournalSpec, Options};
-use host_harness::mock::{Fault, FaultKind};
+use mock_ashby::{Fault, FaultKind};
 use host_harness::runtime::Limits;
 use proptest::prelude::*;
 use serde_json::{Value, json};

@@ -8,7 +8,7 @@ use base64::Engine as _;
 use e2e::*;
 use host_harness::deliver::{self, Options};
 use host_harness::input::InputItem;
-use host_harness::mock::{MockAshby, MockConfig};
+use mock_ashby::{MockAshby, MockConfig};
 use host_harness::runtime::{InputRecord, Limits, Outcome};
 use serde_json::json;
 
