@@ -7,11 +7,13 @@
 
 use crate::bindings::http::{Error, Header, Request, Response};
 use crate::limits::{FlowStats, Limits};
+use crate::metrics::HttpMetrics;
 pub use crate::origin::Origin;
 use crate::secret::ApiKey;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::time::Duration;
+use std::time::{Duration, Instant};
+use tracing::Instrument as _;
 
 /// Headers the guest may never set: the host owns them.
 pub fn is_reserved_header(name: &str) -> bool {
@@ -132,6 +134,10 @@ pub struct HttpCtx {
     pub halted: bool,
     /// Benchmarks only: answer in process instead of over the network.
     pub in_process: Option<InProcess>,
+    metrics: HttpMetrics,
+    /// Earlier attempts of the records the current call sends (the
+    /// `http.request.resend_count` of its requests' spans).
+    pub resend_count: u32,
 }
 
 /// A canned answer the host returns for every request, after its policy
@@ -148,13 +154,13 @@ impl HttpCtx {
         key: &ApiKey,
         limits: &Limits,
         stats: Arc<FlowStats>,
+        metrics: &crate::metrics::FlowMetrics,
     ) -> HttpCtx {
         let mut authorization = reqwest::header::HeaderValue::from_str(&key.basic_header())
             .unwrap_or_else(|_| reqwest::header::HeaderValue::from_static(""));
         authorization.set_sensitive(true);
         HttpCtx {
             client,
-            origin,
             authorization,
             timeout: limits.http_timeout,
             max_response_bytes: limits.max_response_bytes,
@@ -163,7 +169,15 @@ impl HttpCtx {
             bucket: limits.rate.map(|r| crate::rate::bucket_for(key, r)),
             halted: false,
             in_process: None,
+            metrics: metrics.http(origin.as_str()),
+            origin,
+            resend_count: 0,
         }
+    }
+
+    /// This flow's metrics.
+    pub fn metrics(&self) -> &crate::metrics::FlowMetrics {
+        self.metrics.flow()
     }
 
     /// Applies policy, then performs the exchange.
@@ -207,15 +221,24 @@ impl HttpCtx {
             reqwest::header::ACCEPT,
             reqwest::header::HeaderValue::from_static("application/json"),
         );
+        let method_name = method_label(&method);
         if let Some(InProcess(answer)) = &self.in_process {
             self.stats.requests.fetch_add(1, Ordering::Relaxed);
-            return Ok(answer.clone());
+            let attempt = self
+                .metrics
+                .attempt(method_name, &req.path, self.resend_count);
+            return attempt.finish(Ok(answer.clone()));
         }
         let url = format!("{}{}", self.origin.as_str(), req.path);
         if let Some(b) = &self.bucket {
+            let waiting = Instant::now();
             b.acquire().await;
+            self.metrics.flow().ratelimit_waited(waiting.elapsed());
         }
         self.stats.requests.fetch_add(1, Ordering::Relaxed);
+        let attempt = self
+            .metrics
+            .attempt(method_name, &req.path, self.resend_count);
         let fut = async {
             let resp = self
                 .client
@@ -271,13 +294,28 @@ impl HttpCtx {
                 body,
             })
         };
-        match tokio::time::timeout(self.timeout, fut).await {
+        let result = match tokio::time::timeout(self.timeout, fut)
+            .instrument(attempt.span())
+            .await
+        {
             Ok(r) => r,
             Err(_) => Err(Error::Timeout(format!(
                 "no complete response within {:?}",
                 self.timeout
             ))),
-        }
+        };
+        attempt.finish(result)
+    }
+}
+
+/// The method as a label value (one of the methods the policy allows).
+fn method_label(m: &reqwest::Method) -> &'static str {
+    match *m {
+        reqwest::Method::GET => "GET",
+        reqwest::Method::PUT => "PUT",
+        reqwest::Method::PATCH => "PATCH",
+        reqwest::Method::DELETE => "DELETE",
+        _ => "POST",
     }
 }
 

@@ -3,7 +3,7 @@
 //!
 //! Layers, each using only those above it (ARCHITECTURE.md has the map):
 //! - leaves: [`bindings`] (the contract from `wit/`), [`secret`], [`retry`],
-//!   [`origin`], [`input`], [`guest_log`], [`world`];
+//!   [`origin`], [`input`], [`guest_log`], [`world`], [`metrics`];
 //! - [`rate`] (a token bucket per API key), then [`limits`] (what a tenant
 //!   flow is granted) and [`engine`] (wasmtime's engine, pooling, the
 //!   compiled-component cache);
@@ -41,6 +41,7 @@ pub mod http_import;
 pub mod input;
 pub mod journal;
 pub mod limits;
+pub mod metrics;
 pub mod origin;
 pub mod rate;
 pub mod retry;

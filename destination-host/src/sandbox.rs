@@ -66,6 +66,7 @@ pub struct Sandbox {
     client: reqwest::Client,
     info: Arc<LoadInfo>,
     echo_guest_output: bool,
+    metrics: crate::metrics::Metrics,
 }
 
 impl Sandbox {
@@ -134,6 +135,7 @@ impl Sandbox {
             client,
             info: Arc::new(info),
             echo_guest_output: true,
+            metrics: crate::metrics::Metrics::new(),
         })
     }
 
@@ -142,6 +144,18 @@ impl Sandbox {
     pub fn echo_guest_output(mut self, on: bool) -> Sandbox {
         self.echo_guest_output = on;
         self
+    }
+
+    /// Records this sandbox's metrics in `metrics` (a registry several
+    /// sandboxes may share) instead of its own.
+    pub fn with_metrics(mut self, metrics: crate::metrics::Metrics) -> Sandbox {
+        self.metrics = metrics;
+        self
+    }
+
+    /// The registry this sandbox's flows record their metrics in.
+    pub fn metrics(&self) -> &crate::metrics::Metrics {
+        &self.metrics
     }
 
     /// The engine, for hosts that want to share it.
@@ -176,6 +190,7 @@ impl Sandbox {
                 &tenant.key,
                 limits,
                 stats.clone(),
+                &self.metrics.flow(&tenant.name),
             ),
             log,
             cpu_ticks: 0,
@@ -307,6 +322,12 @@ impl Guest {
         self.store.data_mut().http.in_process = Some(answer);
     }
 
+    /// Earlier attempts of the records the next call sends: the
+    /// `http.request.resend_count` of its HTTP attempts' spans.
+    pub fn set_resend_count(&mut self, n: u32) {
+        self.store.data_mut().http.resend_count = n;
+    }
+
     /// Stops further HTTP from this instance (after a halt).
     pub fn halt_http(&mut self) {
         self.store.data_mut().http.halted = true;
@@ -328,13 +349,15 @@ impl Guest {
             Ok(Ok(v)) => Ok(v),
             Ok(Err(trap)) => {
                 self.dead = true;
-                Err(GuestFault(format!(
-                    "{what} trapped: {}",
-                    trap_message(&trap)
-                )))
+                let message = trap_message(&trap);
+                let metrics = self.store.data().http.metrics();
+                metrics.plugin_fault(fault_kind(&trap, &message));
+                Err(GuestFault(format!("{what} trapped: {message}")))
             }
             Err(_) => {
                 self.dead = true;
+                let metrics = self.store.data().http.metrics();
+                metrics.plugin_fault(crate::metrics::FaultKind::CallTimeout);
                 Err(GuestFault(format!(
                     "{what} exceeded its time limit of {timeout:?}"
                 )))
@@ -440,6 +463,20 @@ pub fn trap_message(e: &wasmtime::Error) -> String {
         parts.push(e.to_string().lines().next().unwrap_or("trap").to_string());
     }
     parts.join(": ")
+}
+
+/// What kind of fault a trap was, for the metrics.
+fn fault_kind(e: &wasmtime::Error, message: &str) -> crate::metrics::FaultKind {
+    use crate::metrics::FaultKind as K;
+    match e.downcast_ref::<wasmtime::Trap>() {
+        Some(wasmtime::Trap::UnreachableCodeReached) => K::Panic,
+        Some(wasmtime::Trap::StackOverflow) => K::StackOverflow,
+        _ if message.contains("CPU time limit") => K::CpuLimit,
+        _ if message.contains("growing memory") || message.contains("memory limit") => {
+            K::MemoryLimit
+        }
+        _ => K::Trap,
+    }
 }
 
 message_error!(

@@ -58,6 +58,10 @@ pub struct Delivery {
     /// Component restarts after traps a flow may make before it stops.
     #[arg(long, default_value_t = deliver::DEFAULT_CRASH_BUDGET)]
     pub crash_budget: u32,
+    /// Serve Prometheus metrics at http://ADDR/metrics while the run lasts
+    /// (e.g. 127.0.0.1:9464; port 0 picks one, logged at start).
+    #[arg(long, value_name = "ADDR")]
+    pub metrics_addr: Option<String>,
 }
 
 impl Delivery {

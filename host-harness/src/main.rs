@@ -15,6 +15,8 @@ use std::process::ExitCode;
 mod args;
 mod commands;
 mod log;
+mod log_json;
+mod metrics_server;
 mod progress;
 
 /// The plugin component built by `build.rs` for `wasm32-wasip2`.
@@ -29,6 +31,12 @@ pub const PLUGIN_WASM: &str = env!("PLUGIN_WASM");
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Log lines on stderr: `human` (messages) or `json` (one object per line).
+    #[arg(long, global = true, value_enum, default_value_t)]
+    log_format: log::LogFormat,
+    /// The least severe log events shown.
+    #[arg(long, global = true, value_enum, default_value_t)]
+    log_level: log::LogLevel,
 }
 
 #[derive(Subcommand)]
@@ -120,14 +128,14 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    log::init();
+    log::init(cli.log_format, cli.log_level);
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
+            tracing::error!(name: "destination.run.failed", "error: cannot start the async runtime: {e}");
             return ExitCode::from(2);
         }
     };
@@ -138,7 +146,7 @@ fn main() -> ExitCode {
                 Some(c) => format!("the config was refused: {c}"),
                 None => format!("{e:#}"),
             };
-            eprintln!("error: {msg}");
+            tracing::error!(name: "destination.run.failed", "error: {msg}");
             ExitCode::from(2)
         }
     }

@@ -1,5 +1,5 @@
 //! The live progress line on stderr, drawn by indicatif only when stderr is
-//! a terminal (a log file gets none).
+//! a terminal (a log file gets none) and carries no JSON log lines.
 
 use destination_host::deliver::{Progress, ProgressFn};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -9,7 +9,7 @@ use std::sync::Arc;
 /// A progress function drawing on stderr, or `None` when stderr is not a
 /// terminal.
 pub fn on_stderr() -> Option<ProgressFn> {
-    if !std::io::stderr().is_terminal() {
+    if !std::io::stderr().is_terminal() || crate::log::is_json() {
         return None;
     }
     let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());

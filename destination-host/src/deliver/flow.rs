@@ -4,6 +4,7 @@
 use super::sinks::{Sinks, lock};
 use super::{HaltInfo, Options};
 use crate::journal::{Done, Entry};
+use crate::metrics::FlowMetrics;
 use serde_json::Value;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -60,11 +61,20 @@ pub(super) struct Flow {
     /// outcome; the run ends when all are back.
     pub(super) outstanding: Semaphore,
     pub(super) in_flight_cap: usize,
+    /// This flow's metric handles.
+    pub(super) metrics: FlowMetrics,
 }
 
 impl Flow {
-    pub(super) fn new(opts: Options, sinks: Sinks, in_flight_cap: usize) -> Flow {
+    pub(super) fn new(
+        opts: Options,
+        sinks: Sinks,
+        in_flight_cap: usize,
+        metrics: FlowMetrics,
+    ) -> Flow {
+        metrics.set_circuit_state(crate::metrics::CircuitState::Closed);
         Flow {
+            metrics,
             opts,
             counts: Counters::default(),
             sinks,
@@ -83,6 +93,7 @@ impl Flow {
     /// Stops the flow; the first halt's reason is kept.
     pub(super) fn halt(&self, code: &str, message: &str, permission: Option<String>) {
         if !self.halted.swap(true, Ordering::Relaxed) {
+            tracing::debug!(name: "destination.flow.halted", code, "flow halted: {code}");
             *lock(&self.halt) = Some(HaltInfo {
                 code: code.to_string(),
                 message: message.to_string(),
@@ -112,8 +123,24 @@ impl Flow {
         attempts: u32,
     ) {
         add(&self.counts.dead, 1);
-        self.sinks
-            .dead_letter(index, record, code, reason, attempts);
+        self.metrics.rejected(code);
+        tracing::debug!(
+            name: "destination.record.rejected",
+            index, code, attempts,
+            "record {index} dead-lettered ({code})"
+        );
+        if let Some(ok) = self
+            .sinks
+            .dead_letter(index, record, code, reason, attempts)
+        {
+            self.metrics.dead_letter_written(ok);
+        }
+    }
+
+    /// `n` records were not attempted (the flow halted or stopped).
+    pub(super) fn not_attempted(&self, n: u64) {
+        add(&self.counts.not_attempted, n);
+        self.metrics.not_attempted(n);
     }
 
     /// Dead-letters a record that went through `send`; returns the journal

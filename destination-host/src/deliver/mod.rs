@@ -35,6 +35,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
+use tracing::Instrument as _;
 
 /// How a run behaves.
 #[derive(Clone)]
@@ -199,6 +200,19 @@ pub async fn run(
     items: Items,
     opts: Options,
 ) -> anyhow::Result<Report> {
+    let span = tracing::info_span!("destination.flow", flow = %tenant.name);
+    run_in_span(sandbox, tenant, config, items, opts)
+        .instrument(span)
+        .await
+}
+
+async fn run_in_span(
+    sandbox: &Sandbox,
+    tenant: &Tenant,
+    config: &str,
+    items: Items,
+    opts: Options,
+) -> anyhow::Result<Report> {
     let start = Instant::now();
     let s = start_run(sandbox, tenant, config, opts).await?;
     let (job_tx, job_rx) = mpsc::unbounded_channel::<worker::Job>();
@@ -208,14 +222,17 @@ pub async fn run(
     for guest in s.guests {
         let (flow, rx, tx) = (s.flow.clone(), job_rx.clone(), job_tx.clone());
         let (sandbox, tenant, config) = (sandbox.clone(), tenant.clone(), config.to_string());
-        workers.spawn(async move {
-            let make = worker::Make {
-                sandbox: &sandbox,
-                tenant: &tenant,
-                config: &config,
-            };
-            worker::worker(guest, make, flow, rx, tx).await;
-        });
+        workers.spawn(
+            async move {
+                let make = worker::Make {
+                    sandbox: &sandbox,
+                    tenant: &tenant,
+                    config: &config,
+                };
+                worker::worker(guest, make, flow, rx, tx).await;
+            }
+            .in_current_span(),
+        );
     }
     let flow = s.flow;
     let progress = progress::Reporter::new(flow.opts.progress.clone(), flow.opts.total_hint);
@@ -277,7 +294,12 @@ async fn start_run(
     let in_flight_cap = (concurrency * chunk_size * 4).max(64);
     let sinks = Sinks::open(&opts.dead_letter, &opts.responses, journal, webhook)?;
     Ok(Started {
-        flow: Arc::new(Flow::new(opts, sinks, in_flight_cap)),
+        flow: Arc::new(Flow::new(
+            opts,
+            sinks,
+            in_flight_cap,
+            sandbox.metrics().flow(&tenant.name),
+        )),
         guests,
         earlier,
         chunk_size,

@@ -53,6 +53,7 @@ pub(super) async fn handle_outcomes(
         match outcome {
             Outcome::Delivered(d) => {
                 add(&flow.counts.delivered, 1);
+                flow.metrics.sent();
                 note_exchange(&mut t.published, Some(d.exchange));
                 t.finished.push(p.entry(Done::Delivered));
                 t.done += 1;
@@ -66,7 +67,7 @@ pub(super) async fn handle_outcomes(
             Outcome::Halt(h) => {
                 flow.halt(&h.code, &h.message, h.permission.clone());
                 guest.halt_http();
-                add(&flow.counts.not_attempted, 1);
+                flow.not_attempted(1);
                 t.done += 1;
             }
             Outcome::Retry(r) => on_retry(flow, &mut t, p, r),
@@ -95,7 +96,7 @@ fn on_retry(flow: &Flow, t: &mut Tally, p: Pending, r: Retry) {
         note_exchange(&mut t.published, r.exchange.clone());
     }
     if flow.halted() {
-        add(&flow.counts.not_attempted, 1);
+        flow.not_attempted(1);
         t.done += 1;
     } else if p.attempts >= flow.opts.retry.max_attempts {
         let why = format!(
@@ -119,8 +120,11 @@ async fn publish(guest: &mut Guest, flow: &Flow, exchanges: Vec<Exchange>) {
         match guest.on_response(ex).await {
             Ok(Ok(Some(text))) => flow.sinks.publish(record_value(&text)),
             Ok(Ok(None)) => {}
-            Ok(Err(e)) => tracing::warn!("on-response refused an exchange: {e:?}"),
-            Err(f) => tracing::warn!("on-response faulted: {f}"),
+            Ok(Err(e)) => tracing::warn!(
+                name: "destination.plugin.on_response_refused",
+                "on-response refused an exchange: {e:?}"
+            ),
+            Err(f) => tracing::warn!(name: "destination.plugin.fault", "on-response faulted: {f}"),
         }
     }
 }
@@ -139,6 +143,12 @@ fn schedule_retry(
     let attempts = records.iter().map(|p| p.attempts).max().unwrap_or(1);
     let delay = flow.opts.retry.backoff(attempts, retry_after);
     add(&flow.counts.retries, records.len() as u64);
+    flow.metrics.retried(records.len() as u64);
+    tracing::debug!(
+        name: "destination.record.retried",
+        records = records.len(), delay_seconds = delay.as_secs_f64(),
+        "{} record(s) retried in {delay:?}", records.len()
+    );
     let tx = tx.clone();
     tokio::spawn(async move {
         tokio::time::sleep(delay).await;

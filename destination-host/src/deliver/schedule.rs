@@ -61,6 +61,7 @@ pub(super) async fn feed(
         };
         let Some(item) = item else { break };
         fed.input += 1;
+        flow.metrics.received(1);
         progress.tick(flow, fed.input);
         if let Some(e) = earlier.get(&item.index()) {
             // An earlier run finished this record: count it, send nothing.
@@ -104,7 +105,7 @@ fn admit(flow: &Flow, item: InputItem, hash: Option<String>) -> Option<Pending> 
             None
         }
         InputItem::Record { .. } if flow.halted() => {
-            add(&flow.counts.not_attempted, 1);
+            flow.not_attempted(1);
             None
         }
         InputItem::Record { index, json } => Some(Pending {

@@ -50,6 +50,7 @@ impl Sinks {
     }
 
     /// Writes one dead letter: `{index, record, code, reason, attempts}`.
+    /// Returns whether the line was written, or `None` without a file.
     pub(super) fn dead_letter(
         &self,
         index: u64,
@@ -57,20 +58,21 @@ impl Sinks {
         code: &str,
         reason: &str,
         attempts: u32,
-    ) {
+    ) -> Option<bool> {
         let line = json!({
             "index": index, "record": record, "code": code, "reason": reason, "attempts": attempts,
         });
-        self.write_line(&self.dead_letter, &line);
+        self.write_line(&self.dead_letter, &line)
     }
 
-    fn write_line(&self, w: &Out, v: &Value) {
+    fn write_line(&self, w: &Out, v: &Value) -> Option<bool> {
         let mut g = lock(w);
-        if let Some(w) = g.as_mut()
-            && let Err(e) = writeln!(w, "{v}")
-        {
+        let w = g.as_mut()?;
+        if let Err(e) = writeln!(w, "{v}") {
             *lock(&self.write_error) = Some(e.to_string());
+            return Some(false);
         }
+        Some(true)
     }
 
     /// Publishes one response record: the file, the webhook, the list.

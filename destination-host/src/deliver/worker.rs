@@ -39,14 +39,14 @@ pub(super) async fn worker(
         let Some(Some(records)) = job else { return };
         let n = records.len();
         if flow.halted() {
-            add(&flow.counts.not_attempted, n as u64);
+            flow.not_attempted(n as u64);
             flow.release(n);
             continue;
         }
         match call_send(&mut guest, &flow, &records).await {
             Ok(outcomes) => handle_outcomes(&mut guest, &flow, &tx, records, outcomes).await,
             Err(fault) => {
-                tracing::warn!(tenant = %make.tenant.name, "plugin fault in tenant {}: {fault}", make.tenant.name);
+                tracing::warn!(name: "destination.plugin.fault", tenant = %make.tenant.name, "plugin fault in tenant {}: {fault}", make.tenant.name);
                 if let Some(fresh) = one_by_one(&make, &flow, &tx, records, fault).await {
                     guest = fresh;
                 }
@@ -78,6 +78,7 @@ async fn one_by_one(
             Ok(outcomes) => handle_outcomes(&mut guest, flow, tx, vec![p], outcomes).await,
             Err(f2) => {
                 tracing::warn!(
+                    name: "destination.plugin.fault",
                     tenant = %make.tenant.name,
                     "plugin fault in tenant {} on record {} alone: {f2}",
                     make.tenant.name, p.index
@@ -139,9 +140,9 @@ async fn restart(make: &Make<'_>, flow: &Flow, fault: &GuestFault) -> Result<Gue
 fn give_up(flow: &Flow, records: Vec<Pending>, why: &str) {
     let n = records.len();
     if n > 0 {
-        tracing::warn!("{n} record(s) not attempted: {why}");
+        tracing::warn!(name: "destination.flow.stopped", "{n} record(s) not attempted: {why}");
     }
-    add(&flow.counts.not_attempted, n as u64);
+    flow.not_attempted(n as u64);
     flow.release(n);
 }
 
@@ -158,12 +159,17 @@ async fn call_send(
             json: p.json.clone(),
         })
         .collect();
+    guest.set_resend_count(records.iter().map(|p| p.attempts).max().unwrap_or(0));
     let before = guest.stats().requests.load(Ordering::Relaxed);
     let result = guest.send(input).await;
     let after = guest.stats().requests.load(Ordering::Relaxed);
     add(&flow.counts.requests, after - before);
     match result? {
         Ok(outcomes) => Ok(outcomes),
-        Err(e) => Err(GuestFault(format!("send refused the call: {e:?}"))),
+        Err(e) => {
+            flow.metrics
+                .plugin_fault(crate::metrics::FaultKind::CallRefused);
+            Err(GuestFault(format!("send refused the call: {e:?}")))
+        }
     }
 }

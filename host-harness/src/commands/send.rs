@@ -1,5 +1,6 @@
 //! `send` and `replay`: every record through the component, then the
-//! summary, the warnings and the verdict.
+//! summary, the warnings and the verdict. Every stderr line goes through
+//! `tracing`, so `--log-format json` makes each one a JSON object.
 
 use super::{load_sandbox, read_config, tenant_for};
 use crate::args::{Common, Delivery};
@@ -14,6 +15,10 @@ pub async fn run(
     opts: Options,
 ) -> anyhow::Result<u8> {
     let runtime = load_sandbox(&common.plugin)?;
+    let _metrics = match &delivery.metrics_addr {
+        Some(addr) => Some(crate::metrics_server::serve(addr, runtime.metrics().clone()).await?),
+        None => None,
+    };
     let config = read_config(
         &common.config,
         delivery.responses.is_some() || delivery.responses_url.is_some(),
@@ -21,7 +26,7 @@ pub async fn run(
     let (tenant, _mock) = tenant_for(delivery.base_url.clone())?;
     let report: Report = deliver::run(&runtime, &tenant, &config, items, opts).await?;
     for w in &report.warnings {
-        eprintln!("warning: {w}");
+        tracing::warn!(name: "destination.config.warning", "warning: {w}");
     }
     let s = &report.summary;
     let text = serde_json::to_string_pretty(s)?;
@@ -31,7 +36,8 @@ pub async fn run(
     }
     println!("{text}");
     if s.rate_limited_partner > 0 {
-        eprintln!(
+        tracing::warn!(
+            name: "destination.ratelimit.partner",
             "warning: Ashby answered 429 with `X-RateLimit-Scope: integration-partner` {} time(s): \
              the integration partner's combined traffic across all organisations is limited, not \
              only this API key; lowering --rate for this key alone may not help",
@@ -39,23 +45,40 @@ pub async fn run(
         );
     }
     if let Some(failed) = s.responses_failed.filter(|n| *n > 0) {
-        eprintln!(
+        tracing::warn!(
+            name: "destination.webhook.failed",
             "warning: {failed} response-webhook record(s) were not accepted by --responses-url"
         );
     }
+    Ok(verdict(&report))
+}
+
+/// Logs the run's verdict (a halt as an error) and returns the exit code.
+fn verdict(report: &Report) -> u8 {
+    let s = &report.summary;
     if let Some(h) = &report.halt {
         let perm = h
             .permission
             .as_deref()
             .map(|p| format!(" The endpoint needs the `{p}` permission on the API key."))
             .unwrap_or_default();
-        eprintln!(
+        tracing::error!(
+            name: "destination.run.halted",
+            code = %h.code, not_attempted = s.not_attempted, exit_code = 2,
             "error: halted ({}): {}.{perm} {} record(s) were not attempted.",
             h.code,
             h.message.trim_end_matches('.'),
             s.not_attempted
         );
-        return Ok(2);
+        return 2;
     }
-    Ok(if s.dead_lettered > 0 { 1 } else { 0 })
+    let code = if s.dead_lettered > 0 { 1 } else { 0 };
+    tracing::info!(
+        name: "destination.run.finished",
+        delivered = s.delivered, dead_lettered = s.dead_lettered,
+        not_attempted = s.not_attempted, exit_code = code,
+        "finished: {} delivered, {} dead-lettered, {} not attempted",
+        s.delivered, s.dead_lettered, s.not_attempted
+    );
+    code
 }
