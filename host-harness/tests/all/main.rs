@@ -7,4 +7,5 @@
 mod bench;
 mod cli;
 mod isolation_cli;
+mod observability;
 mod util;
