@@ -67,7 +67,7 @@ fn find_dir(dir: &Path) -> PathBuf {
 pub async fn run(dir: &Path, runtime: Sandbox) -> anyhow::Result<u8> {
     let dir = find_dir(dir);
     let mock = MockAshby::start(MockConfig::default()).context("starting the embedded mock")?;
-    eprintln!(
+    tracing::info!(
         "demo: embedded mock Ashby at {} (examples from {})",
         mock.base_url(),
         dir.display()
