@@ -18,7 +18,7 @@
 //!
 //! # Modules
 //!
-//! - `mock`: [`MockAshby`] and [`MockConfig`], the handle tests hold.
+//! - `mock`: [`MockAshby`], the handle tests hold; `config`: [`MockConfig`], how to start it.
 //! - `server`: the accept loop, one request from bytes to reply, and routing; `reply`
 //!   builds the HTTP answers (Ashby's envelope and headers).
 //! - `auth`: the `Authorization` header, keys and permissions; `rate_limit`: the per-key
@@ -46,6 +46,7 @@
 
 mod api;
 mod auth;
+mod config;
 mod faults;
 pub mod fixtures;
 mod ids;
@@ -60,8 +61,9 @@ mod validate;
 mod webhook;
 
 pub use api::endpoint_paths;
+pub use config::{MockConfig, default_api_key};
 pub use faults::{Fault, FaultKind};
-pub use mock::{MockAshby, MockConfig, default_api_key};
+pub use mock::MockAshby;
 pub use record::RecordedRequest;
 pub use reply::ASHBY_VERSION;
 pub use state::StateSnapshot;

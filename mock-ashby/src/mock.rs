@@ -1,54 +1,20 @@
-//! The handle tests hold: [`MockConfig`] to start a [`MockAshby`], and its methods to
+//! The handle tests hold: a [`MockAshby`] started from a [`MockConfig`], whose methods
 //! steer faults, latency and permissions and to read back requests and state.
 
 use std::net::{SocketAddr, TcpListener as StdTcpListener};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
 use serde_json::Value;
 
+use crate::config::MockConfig;
 use crate::faults::Fault;
 use crate::record::RecordedRequest;
 use crate::server::{self, Shared};
 use crate::state::StateSnapshot;
 use crate::sync::lock;
 use crate::webhook::WEBHOOK_PATH;
-
-/// How to start a [`MockAshby`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MockConfig {
-    /// Port on 127.0.0.1 to bind; 0 picks any free port.
-    pub port: u16,
-    /// API keys the mock accepts (multi-tenant tests use several). Must not be empty.
-    pub api_keys: Vec<String>,
-    /// Permissions granted to every key; `None` grants all of them. A `…Write`
-    /// permission implies the matching `…Read` one.
-    pub permissions: Option<Vec<String>>,
-    /// Delay added before every response.
-    pub latency: Duration,
-    /// Requests allowed per API key per fixed 60 s window; over it the mock answers 429
-    /// with `Retry-After` and the code `rate_limit_exceeded`. `None` means no limit.
-    pub rate_limit_per_minute: Option<u32>,
-}
-
-impl Default for MockConfig {
-    fn default() -> Self {
-        Self {
-            port: 0,
-            api_keys: vec![default_api_key().to_owned()],
-            permissions: None,
-            latency: Duration::ZERO,
-            rate_limit_per_minute: None,
-        }
-    }
-}
-
-/// The key used by [`MockConfig::default`]: `mock-` and 32 hex characters, random per process.
-pub fn default_api_key() -> &'static str {
-    static KEY: OnceLock<String> = OnceLock::new();
-    KEY.get_or_init(|| format!("mock-{:016x}{:016x}", fastrand::u64(..), fastrand::u64(..)))
-}
 
 /// A running mock Ashby server. Dropping it (or calling [`MockAshby::shutdown`]) stops it.
 pub struct MockAshby {

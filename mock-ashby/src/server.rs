@@ -18,9 +18,9 @@ use serde_json::{Map, Value};
 
 use crate::api;
 use crate::auth::{self, Auth, Permissions, parse_authorization};
+use crate::config::MockConfig;
 use crate::faults::{FaultKind, FaultQueue, fault_reply};
 use crate::ids::request_id;
-use crate::mock::MockConfig;
 use crate::rate_limit::RateLimiter;
 use crate::record::{RecordedRequest, RequestLog};
 use crate::reply::Reply;

@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use super::Endpoint;
+use super::endpoint::Endpoint;
 use crate::ids::{new_id, now_iso};
 use crate::state::Org;
 use crate::validate::formats::is_uuid;

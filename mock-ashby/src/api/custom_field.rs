@@ -2,7 +2,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::Endpoint;
+use super::endpoint::Endpoint;
 use crate::ids::now_iso;
 use crate::state::Org;
 use crate::state::custom_fields::{CUSTOM_FIELDS, CustomFieldDef, custom_field_value};

@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use super::Endpoint;
+use super::endpoint::Endpoint;
 use super::job::EMPLOYMENT_TYPES;
 use crate::fixtures;
 use crate::ids::{new_id, now_iso};
