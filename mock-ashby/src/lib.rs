@@ -14,7 +14,10 @@
 //!
 //! Validation rules here are written from Ashby's documentation and OpenAPI description,
 //! independently of the connector: never from `templates.json` or the plugin's code. Tests
-//! therefore exercise the connector against Ashby's rules and not its own.
+//! therefore exercise the connector against Ashby's rules and not its own. Where Ashby's
+//! docs are silent the mock picks the stricter reading and says so in a comment (a second
+//! application of a candidate to a job, a second running offer process). Fields an
+//! endpoint does not declare are accepted and ignored today.
 //!
 //! # Modules
 //!
@@ -42,7 +45,7 @@
 //!    (`permission` is the one Ashby's docs name for the endpoint).
 //! 3. For a new category, create the file, declare it in `src/api/mod.rs` and add its
 //!    `ENDPOINTS` to `CATEGORIES` there.
-//! 4. Test it over HTTP in `tests/` with the public API only.
+//! 4. Test it over HTTP in a module of `tests/main.rs`, through the public API only.
 
 mod api;
 mod auth;

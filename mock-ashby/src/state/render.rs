@@ -7,6 +7,7 @@ use super::Org;
 use super::custom_fields::{CUSTOM_FIELDS, custom_field_value};
 
 impl Org {
+    /// The `customFields` list of an object.
     fn custom_field_values_of(&self, object_id: &str) -> Vec<Value> {
         self.custom_field_values
             .get(object_id)
@@ -22,6 +23,7 @@ impl Org {
             .unwrap_or_default()
     }
 
+    /// A `Candidate` as returned.
     pub(crate) fn render_candidate(&self, candidate: &Value) -> Value {
         let mut out = candidate.clone();
         let id = candidate["id"].as_str().unwrap_or_default();
@@ -56,6 +58,7 @@ impl Org {
         }
     }
 
+    /// An `Application` as returned, with candidate and job summaries.
     pub(crate) fn render_application(&self, application: &Value) -> Value {
         let mut out = application.clone();
         let id = application["id"].as_str().unwrap_or_default();
@@ -67,6 +70,7 @@ impl Org {
         out
     }
 
+    /// A `Job` as returned.
     pub(crate) fn render_job(&self, job: &Value) -> Value {
         let mut out = job.clone();
         let id = job["id"].as_str().unwrap_or_default();
@@ -74,6 +78,7 @@ impl Org {
         out
     }
 
+    /// An `Opening` as returned (custom fields on its latest version).
     pub(crate) fn render_opening(&self, opening: &Value) -> Value {
         let mut out = opening.clone();
         let id = opening["id"].as_str().unwrap_or_default();
