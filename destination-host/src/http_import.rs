@@ -226,10 +226,9 @@ impl HttpCtx {
         let method_name = method_label(&method);
         if let Some(InProcess(answer)) = &self.in_process {
             self.stats.requests.fetch_add(1, Ordering::Relaxed);
-            let attempt = self
-                .metrics
-                .attempt(method_name, &req.path, self.resend_count);
-            return attempt.finish(Ok(answer.clone()));
+            self.metrics
+                .in_process(method_name, &req.path, answer.status);
+            return Ok(answer.clone());
         }
         let url = format!("{}{}", self.origin.as_str(), req.path);
         if let Some(b) = &self.bucket {

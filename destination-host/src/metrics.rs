@@ -23,7 +23,7 @@ use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::{Registry, Unit};
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 /// The `Content-Type` of [`Metrics::encode`]'s output.
@@ -414,16 +414,49 @@ impl FlowMetrics {
             flow: self.clone(),
             server_address: Arc::new(host.trim_matches(['[', ']']).to_string()),
             server_port: port,
+            cache: Mutex::default(),
         }
     }
 }
 
-/// The metrics of one flow's HTTP requests to one origin.
-#[derive(Clone, Debug)]
+/// Handles an HTTP context keeps so a request costs no label hashing.
+const CACHED: usize = 32;
+
+/// The metrics of one flow's HTTP requests to one origin (one per
+/// instance: it caches the handles its requests used).
 pub struct HttpMetrics {
     flow: FlowMetrics,
     server_address: Value,
     server_port: u16,
+    cache: Mutex<Cache>,
+}
+
+impl std::fmt::Debug for HttpMetrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpMetrics")
+            .field("flow", &self.flow.flow)
+            .field("server_address", &self.server_address)
+            .field("server_port", &self.server_port)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Endpoints and series already resolved, at most [`CACHED`] of each.
+#[derive(Default)]
+struct Cache {
+    endpoints: Vec<(String, Value)>,
+    series: Vec<Series>,
+}
+
+/// One label set's handles: `(endpoint, method, status, error)` and its
+/// counter and histogram.
+struct Series {
+    endpoint: Value,
+    method: &'static str,
+    status: Option<u16>,
+    error: &'static str,
+    requests: Counter,
+    duration: Histogram,
 }
 
 impl HttpMetrics {
@@ -432,16 +465,90 @@ impl HttpMetrics {
         &self.flow
     }
 
+    fn cache(&self) -> std::sync::MutexGuard<'_, Cache> {
+        self.cache.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The bounded endpoint label of `path`.
+    fn endpoint(&self, path: &str) -> Value {
+        let raw = endpoint_of(path);
+        let mut c = self.cache();
+        if let Some((_, v)) = c.endpoints.iter().find(|(r, _)| r == raw) {
+            return v.clone();
+        }
+        let v = self.flow.metrics.inner.endpoints.get(raw, is_endpoint);
+        if c.endpoints.len() < CACHED {
+            c.endpoints.push((raw.to_string(), v.clone()));
+        }
+        v
+    }
+
+    /// Counts one finished request and observes its duration (if it took
+    /// any: an in-process answer did not).
+    fn record(
+        &self,
+        endpoint: &Value,
+        method: &'static str,
+        status: Option<u16>,
+        error: &'static str,
+        secs: Option<f64>,
+    ) {
+        let mut c = self.cache();
+        let hit = c.series.iter().find(|s| {
+            Arc::ptr_eq(&s.endpoint, endpoint)
+                && s.method == method
+                && s.status == status
+                && s.error == error
+        });
+        if let Some(s) = hit {
+            s.requests.inc();
+            if let Some(secs) = secs {
+                s.duration.observe(secs);
+            }
+            return;
+        }
+        let l = HttpLabels {
+            flow: self.flow.flow.clone(),
+            endpoint: endpoint.clone(),
+            http_request_method: method,
+            http_response_status_code: status,
+            error_type: match status {
+                Some(code) if code >= 400 => Cow::Owned(code.to_string()),
+                _ => Cow::Borrowed(error),
+            },
+            server_address: self.server_address.clone(),
+            server_port: self.server_port,
+        };
+        let inner = &self.flow.metrics.inner;
+        let s = Series {
+            endpoint: endpoint.clone(),
+            method,
+            status,
+            error,
+            requests: inner.http_requests.get_or_create_owned(&l),
+            duration: inner.http_duration.get_or_create_owned(&l),
+        };
+        s.requests.inc();
+        if let Some(secs) = secs {
+            s.duration.observe(secs);
+        }
+        if c.series.len() < CACHED {
+            c.series.push(s);
+        }
+    }
+
+    /// Counts an answer the host gave in process (benchmarks only): no
+    /// time passed and no request was made, so it is counted, not timed.
+    pub fn in_process(&self, method: &'static str, path: &str, status: u16) {
+        let endpoint = self.endpoint(path);
+        self.record(&endpoint, method, Some(status), "", None);
+    }
+
     /// Starts one physical HTTP attempt: counted in flight until
     /// [`Attempt::finish`] (or drop), timed, inside a `tracing` span
     /// `http.request` carrying `http.request.resend_count`.
-    pub fn attempt(&self, method: &'static str, path: &str, resend_count: u32) -> Attempt {
-        let endpoint = self
-            .flow
-            .metrics
-            .inner
-            .endpoints
-            .get(endpoint_of(path), is_endpoint);
+    pub fn attempt(&self, method: &'static str, path: &str, resend_count: u32) -> Attempt<'_> {
+        let endpoint = self.endpoint(path);
         let span = tracing::debug_span!(
             "http.request",
             http.request.method = method,
@@ -452,7 +559,7 @@ impl HttpMetrics {
         );
         self.flow.inflight.inc();
         Attempt {
-            http: self.clone(),
+            http: self,
             method,
             endpoint,
             span,
@@ -463,8 +570,8 @@ impl HttpMetrics {
 }
 
 /// One physical HTTP attempt being measured.
-pub struct Attempt {
-    http: HttpMetrics,
+pub struct Attempt<'a> {
+    http: &'a HttpMetrics,
     method: &'static str,
     endpoint: Value,
     span: tracing::Span,
@@ -472,7 +579,7 @@ pub struct Attempt {
     finished: bool,
 }
 
-impl Attempt {
+impl Attempt<'_> {
     /// The attempt's span, to instrument the exchange with.
     pub fn span(&self) -> tracing::Span {
         self.span.clone()
@@ -483,48 +590,45 @@ impl Attempt {
     pub fn finish(mut self, result: Result<Response, Error>) -> Result<Response, Error> {
         self.finished = true;
         let secs = self.start.elapsed().as_secs_f64();
-        let (status, error_type) = match &result {
-            Ok(r) if r.status >= 400 => (Some(r.status), Cow::Owned(r.status.to_string())),
-            Ok(r) => (Some(r.status), Cow::Borrowed("")),
-            Err(e) => (None, Cow::Borrowed(error_type(e))),
+        let (status, error) = match &result {
+            Ok(r) => (Some(r.status), ""),
+            Err(e) => (None, error_type(e)),
         };
-        let h = &self.http;
-        let l = HttpLabels {
-            flow: h.flow.flow.clone(),
-            endpoint: self.endpoint.clone(),
-            http_request_method: self.method,
-            http_response_status_code: status,
-            error_type,
-            server_address: h.server_address.clone(),
-            server_port: h.server_port,
-        };
-        let inner = &h.flow.metrics.inner;
-        inner.http_requests.get_or_create(&l).inc();
-        inner.http_duration.get_or_create(&l).observe(secs);
-        h.flow.inflight.dec();
+        self.http
+            .record(&self.endpoint, self.method, status, error, Some(secs));
+        self.http.flow.inflight.dec();
         if !self.span.is_disabled() {
-            if let Some(s) = status {
-                self.span.record("http.response.status_code", s);
-            }
-            if !l.error_type.is_empty() {
-                self.span.record("error.type", &*l.error_type);
-            }
-            let _in = self.span.enter();
-            tracing::debug!(
-                name: "destination.http.request",
-                duration_seconds = secs,
-                "{} {} -> {} in {:.1} ms",
-                self.method,
-                self.endpoint,
-                status.map_or_else(|| l.error_type.to_string(), |s| s.to_string()),
-                secs * 1000.0
-            );
+            self.log(status, error, secs);
         }
         result
     }
+
+    /// Fills in the span and logs the attempt inside it.
+    fn log(&self, status: Option<u16>, error: &str, secs: f64) {
+        let error = match status {
+            Some(s) if s >= 400 => s.to_string(),
+            _ => error.to_string(),
+        };
+        if let Some(s) = status {
+            self.span.record("http.response.status_code", s);
+        }
+        if !error.is_empty() {
+            self.span.record("error.type", error.as_str());
+        }
+        let _in = self.span.enter();
+        tracing::debug!(
+            name: "destination.http.request",
+            duration_seconds = secs,
+            "{} {} -> {} in {:.1} ms",
+            self.method,
+            self.endpoint,
+            status.map_or(error, |s| s.to_string()),
+            secs * 1000.0
+        );
+    }
 }
 
-impl Drop for Attempt {
+impl Drop for Attempt<'_> {
     fn drop(&mut self) {
         // Dropped unfinished (the call was cancelled): no longer in flight.
         if !self.finished {
