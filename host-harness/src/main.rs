@@ -604,6 +604,7 @@ async fn mock(port: u16, api_key: Option<String>) -> anyhow::Result<u8> {
     let mock = MockAshby::start(cfg)?;
     println!("mock Ashby listening on {}", mock.base_url());
     println!("API key: {}", mock.api_key());
+    println!("fixtures: {}", host_harness::mock::fixtures::ids());
     println!("(Ctrl-C to stop)");
     tokio::signal::ctrl_c()
         .await
