@@ -9,6 +9,8 @@ import os
 import stat
 import sys
 import tempfile
+import threading
+import time
 
 import wasmtime
 import wasmtime.component as wc
@@ -17,6 +19,20 @@ from . import SetupError
 
 GUEST_OUTPUT_CAP = 64 << 10
 """Bytes of guest stdout/stderr copied to the host's stderr per instance."""
+
+TICK = 0.01
+"""Seconds per epoch tick: the resolution of the per-call time limit."""
+
+
+def _ticker(engine: wasmtime.Engine) -> None:
+    """Advances the engine's epoch every TICK, for the per-call deadline."""
+
+    def tick():
+        while True:
+            time.sleep(TICK)
+            engine.increment_epoch()
+
+    threading.Thread(target=tick, daemon=True, name="epoch-ticker").start()
 
 
 def _cache_root() -> str:
@@ -76,14 +92,18 @@ class _Capped:
 class Loaded:
     """A compiled component; `instantiate(send)` gives its `destination`."""
 
-    def __init__(self, path: str, memory_bytes: int = 64 << 20):
+    def __init__(self, path: str, memory_bytes: int = 64 << 20, call_timeout: float = 300.0):
         try:
             with open(path, "rb") as f:
                 data = f.read()
         except OSError as e:
             raise SetupError(f"cannot read the component {path}: {e.strerror}") from None
         self.sha = hashlib.sha256(data).hexdigest()
-        self.engine = wasmtime.Engine()
+        config = wasmtime.Config()
+        config.epoch_interruption = True
+        self.engine = wasmtime.Engine(config)
+        _ticker(self.engine)
+        self.call_ticks = max(1, int(call_timeout / TICK))
         try:
             self.component = _compiled(self.engine, data, self.sha)
         except wasmtime.WasmtimeError as e:
@@ -108,8 +128,9 @@ class Loaded:
         wasi.stderr_custom = _Capped()
         store.set_wasi(wasi)
         store.set_limits(memory_size=self.memory_bytes)
+        store.set_epoch_deadline(self.call_ticks)
         instance = linker.instantiate(store, self.component)
-        return Destination(store, instance, self.export_name)
+        return Destination(store, instance, self.export_name, self.call_ticks)
 
 
 def _lift_http(result):
@@ -142,14 +163,17 @@ class CallError(Exception):
 class Destination:
     """The exported `destination` functions of one instance."""
 
-    def __init__(self, store, instance, export_name):
-        self.store = store
+    def __init__(self, store, instance, export_name, call_ticks):
+        self.store, self.call_ticks = store, call_ticks
         idx = instance.get_export_index(store, export_name)
         self.funcs = {n: instance.get_func(store, instance.get_export_index(store, n, idx))
                       for n in ("configure", "send", "on-response")}
 
     def _call(self, name, *args):
         f = self.funcs[name]
+        # A wall-clock bound per call (HTTP time included), as the Rust
+        # host's --call-timeout: past it the call traps.
+        self.store.set_epoch_deadline(self.call_ticks)
         out = f(self.store, *args)
         f.post_return(self.store)
         if isinstance(out, wc.Variant):
