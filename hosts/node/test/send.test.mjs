@@ -109,7 +109,7 @@ test('a wrong key halts the flow: exit 2, one request, nothing retried', async (
       key: 'a-wrong-key' });
     assert.equal(r.code, 2, r.stderr);
     assert.deepEqual(counts(r.summary), { ...ZERO, input: 3, not_attempted: 3, requests: 1 });
-    assert.match(r.stderr, /error: halted \(unauthorized\): .*candidatesWrite/);
+    assert.match(r.stderr, /error: halted \((unauthorized|forbidden)\): .*candidatesWrite/);
     assert.deepEqual(r.deadLetters, [], 'a bad key is not the records\' fault');
   } finally {
     mock.stop();

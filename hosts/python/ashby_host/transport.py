@@ -115,7 +115,7 @@ class Client:
         while True:
             if conn.sock:
                 conn.sock.settimeout(max(deadline - time.monotonic(), 0.001))
-            chunk = resp.read1(65536)
+            chunk = resp.read(65536)
             if not chunk:
                 break
             if len(data) + len(chunk) > self.cap:

@@ -3,10 +3,11 @@ the same component file and give the same summary, dead letters and exit
 code on the same cases (each against a fresh mock)."""
 
 import os
+import urllib.request
 
 import pytest
 
-from conftest import NODE_HOST, PYTHON_HOST, ROOT, Mock, rust_host, run_host
+from conftest import NODE_HOST, PYTHON_HOST, ROOT, Mock, Server, rust_host, run_host
 
 MIXED = [
     {"name": "Grace Hopper", "email": "grace@example.com"},
@@ -20,15 +21,37 @@ CASES = {
     "mixed records": dict(records=MIXED),
     "wrong key": dict(records=MIXED[:2], key="not-the-mock-key"),
     "unknown config key": dict(records=MIXED[:1], config={"template": "create-candidate", "colour": "blue"}),
+    # In front of the mock: the first request gets 429 (Retry-After: 1), the
+    # second 503, the rest are forwarded.
+    "429 then 503 then the mock": dict(records=MIXED[:1] + MIXED[4:5], faults=[429, 503]),
 }
+
+
+def faulty_proxy(mock, faults):
+    """A loopback server answering the given statuses first, then forwarding to the mock."""
+    left = list(faults)
+
+    def handler(server, method, path, headers, body):
+        if left:
+            status = left.pop(0)
+            return status, {"retry-after": "1", "content-type": "application/json"}, b'{"success":false}'
+        req = urllib.request.Request(mock.base_url + path, data=body, method=method, headers={
+            "authorization": headers["authorization"], "content-type": headers["content-type"]})
+        with urllib.request.urlopen(req, timeout=10) as up:
+            return up.status, {"content-type": up.headers["content-type"]}, up.read()
+
+    return Server(handler)
 
 
 def outcome(host, tmp_path, case):
     m = Mock()
+    proxy = faulty_proxy(m, case["faults"]) if "faults" in case else None
     try:
         r = run_host(host, tmp_path, case.get("config", {"template": "create-candidate"}), case["records"],
-                     m.base_url, **({"key": case["key"]} if "key" in case else {}))
+                     proxy.base_url if proxy else m.base_url, **({"key": case["key"]} if "key" in case else {}))
     finally:
+        if proxy:
+            proxy.close()
         m.stop()
     summary = dict(r["summary"] or {})
     summary.pop("elapsed_ms", None)
