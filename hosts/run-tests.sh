@@ -8,12 +8,14 @@ cd "$(dirname "$0")/.."
 
 cargo build -p host-harness --locked
 export HOST_HARNESS="$PWD/target/debug/host-harness"
-# The shipped component: `host-harness component --out` once it exists,
-# else the plugin built for wasm32-wasip2 in release.
+# The test-only hostile guest, and the shipped component: the file
+# `host-harness component --out` writes once it exists, else the plugin
+# built for wasm32-wasip2 in release.
+cargo build -p plugin -p hostile --lib --target wasm32-wasip2 --release --locked
+export HOSTILE_WASM="$PWD/target/wasm32-wasip2/release/hostile.wasm"
 mkdir -p target/hosts
 export CONNECTOR_WASM="$PWD/target/hosts/component.wasm"
 if ! "$HOST_HARNESS" component --out "$CONNECTOR_WASM" >/dev/null 2>&1; then
-    cargo build -p plugin --target wasm32-wasip2 --release --locked
     cp target/wasm32-wasip2/release/plugin.wasm "$CONNECTOR_WASM"
 fi
 

@@ -2,34 +2,20 @@
 // (a child process) or a loopback server, through its command line.
 
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import {
-  componentPath, configFor, prerequisites, runHost, startMock, startServer, substitute, tempDir, templates,
-} from '../test-support.mjs';
+  configFor, prerequisites, send as sendWith, startMock, startServer, substitute, templates,
+} from '../e2e-support.mjs';
 
 const KEY = 'node-host-test-key-0123456789';
-const readLines = (path) => (existsSync(path)
-  ? readFileSync(path, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)) : []);
 const ZERO = {
   input: 0, delivered: 0, dead_lettered: 0, not_attempted: 0, requests: 0, retries: 0, resumed: 0,
   rate_limited: 0, rate_limited_partner: 0, plugin_restarts: 0, elapsed_ms: 0,
 };
 const counts = (s) => ({ ...s, elapsed_ms: 0 });
-
-/** Writes config and records, runs the host against `baseUrl`; returns its result and outputs. */
-async function send({ config, records, baseUrl, key = KEY, responses = false, extra = [] }) {
-  const dir = tempDir();
-  const p = (n) => join(dir, n);
-  writeFileSync(p('config.json'), typeof config === 'string' ? config : JSON.stringify(config));
-  writeFileSync(p('in.jsonl'), records.map((r) => (typeof r === 'string' ? r : JSON.stringify(r))).join('\n'));
-  const args = ['--component', componentPath(), '--config', p('config.json'), '--input', p('in.jsonl'),
-    '--base-url', baseUrl, '--summary', p('summary.json'), '--dead-letter', p('dl.jsonl'), ...extra];
-  if (responses) args.push('--responses', p('responses.jsonl'));
-  const r = await runHost(args, { ASHBY_API_KEY: key });
-  return { ...r, dir, deadLetters: readLines(p('dl.jsonl')), responses: readLines(p('responses.jsonl')) };
-}
+const send = (o) => sendWith({ key: KEY, ...o });
 
 function assertNoKey(r) {
   const b64 = Buffer.from(`${KEY}:`).toString('base64');

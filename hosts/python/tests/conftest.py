@@ -33,6 +33,12 @@ def component_path() -> str:
                   "run `cargo build -p plugin --target wasm32-wasip2 --release`")
 
 
+def hostile_path() -> str:
+    """The test-only hostile guest (test-guests/hostile), which misbehaves as its config says."""
+    return _built("HOSTILE_WASM", os.path.join(ROOT, "target/wasm32-wasip2/release/hostile.wasm"),
+                  "run `cargo build -p hostile --target wasm32-wasip2 --release`")
+
+
 def harness_path() -> str:
     """The host-harness binary (its `mock` command)."""
     return _built("HOST_HARNESS", os.path.join(ROOT, "target/debug/host-harness"), "run `cargo build -p host-harness`")
@@ -123,7 +129,7 @@ def _read_lines(path: str):
         return [json.loads(line) for line in f if line.strip()]
 
 
-def run_host(host, tmp_path, config, records, base_url, key=KEY, responses=False, extra=()):
+def run_host(host, tmp_path, config, records, base_url, key=KEY, responses=False, extra=(), component=None):
     """Writes config and records, runs `host` (a command and its flag for the
     component file) against base_url; returns a dict with code, stdout,
     stderr, summary, dead_letters, responses."""
@@ -133,7 +139,7 @@ def run_host(host, tmp_path, config, records, base_url, key=KEY, responses=False
         f.write(config if isinstance(config, str) else json.dumps(config))
     with open(p("in.jsonl"), "w") as f:
         f.write("\n".join(r if isinstance(r, str) else json.dumps(r) for r in records))
-    args = [component_flag, component_path(), "--config", p("config.json"), "--input", p("in.jsonl"),
+    args = [component_flag, component or component_path(), "--config", p("config.json"), "--input", p("in.jsonl"),
             "--base-url", base_url, "--summary", p("summary.json"), "--dead-letter", p("dl.jsonl"), *extra]
     if responses:
         args += ["--responses", p("responses.jsonl")]

@@ -1,10 +1,10 @@
-// Test support for the Node host's tests: the component and mock binary
+// Support for the Node host's end-to-end tests: the component and mock binary
 // built from this checkout, the Rust mock Ashby as a child process, the
 // prerequisite objects template examples refer to, and a runner for
 // `send.mjs` as a child process.
 
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -24,6 +24,10 @@ function built(envName, path, how) {
 /** The component under test (the one `cargo build -p plugin --target wasm32-wasip2 --release` writes). */
 export const componentPath = () => built('CONNECTOR_WASM', join(ROOT, 'target/wasm32-wasip2/release/plugin.wasm'),
   'run `cargo build -p plugin --target wasm32-wasip2 --release`');
+
+/** The test-only hostile guest (test-guests/hostile), which misbehaves as its config says. */
+export const hostilePath = () => built('HOSTILE_WASM', join(ROOT, 'target/wasm32-wasip2/release/hostile.wasm'),
+  'run `cargo build -p hostile --target wasm32-wasip2 --release`');
 
 const harnessPath = () => built('HOST_HARNESS', join(ROOT, 'target/debug/host-harness'), 'run `cargo build -p host-harness`');
 
@@ -126,4 +130,23 @@ export function startServer(handler) {
       resolve({ baseUrl: `http://127.0.0.1:${server.address().port}`, close: () => server.close() });
     });
   });
+}
+
+const readLines = (path) => (existsSync(path)
+  ? readFileSync(path, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)) : []);
+
+/**
+ * Writes config and records, runs the host against `baseUrl` with `key`;
+ * resolves to its result with the dead letters and responses it wrote.
+ */
+export async function send({ config, records, baseUrl, key, responses = false, component, extra = [] }) {
+  const dir = tempDir();
+  const p = (n) => join(dir, n);
+  writeFileSync(p('config.json'), typeof config === 'string' ? config : JSON.stringify(config));
+  writeFileSync(p('in.jsonl'), records.map((r) => (typeof r === 'string' ? r : JSON.stringify(r))).join('\n'));
+  const args = ['--component', component ?? componentPath(), '--config', p('config.json'), '--input', p('in.jsonl'),
+    '--base-url', baseUrl, '--summary', p('summary.json'), '--dead-letter', p('dl.jsonl'), ...extra];
+  if (responses) args.push('--responses', p('responses.jsonl'));
+  const r = await runHost(args, { ASHBY_API_KEY: key });
+  return { ...r, dir, deadLetters: readLines(p('dl.jsonl')), responses: readLines(p('responses.jsonl')) };
 }
