@@ -89,6 +89,6 @@ function readResponse(res, req, done) {
 }
 
 port.on('message', async (request) => {
-  const msg = await exchange(request);
+  const msg = { ...(await exchange(request)), seq: request.seq };
   reply(msg, msg.ok ? [msg.ok.body.buffer] : []);
 });

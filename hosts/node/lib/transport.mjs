@@ -63,12 +63,16 @@ export class SyncHttp {
 
   /** Performs one exchange; returns `{ok}` or `{err}` (a WIT `http.error`). */
   exchange(request) {
+    this.seq = (this.seq ?? 0) + 1;
     Atomics.store(this.flag, 0, 0);
-    this.port.postMessage(request);
+    this.port.postMessage({ ...request, seq: this.seq });
     Atomics.wait(this.flag, 0, 0, this.timeoutMs + 5000);
-    const got = receiveMessageOnPort(this.port);
-    if (!got) return { err: { tag: 'timeout', val: `no complete response within ${this.timeoutMs / 1000}s` } };
-    return got.message;
+    // A late answer to an earlier exchange (one the worker missed its own
+    // deadline on) is dropped.
+    for (let got = receiveMessageOnPort(this.port); got; got = receiveMessageOnPort(this.port)) {
+      if (got.message.seq === this.seq) return got.message;
+    }
+    return { err: { tag: 'timeout', val: `no complete response within ${this.timeoutMs / 1000}s` } };
   }
 
   /** Stops the worker thread. */

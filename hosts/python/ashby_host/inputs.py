@@ -31,10 +31,19 @@ def _object_item(index: int, value, not_object: str) -> dict:
     return {"index": index, "json": compact(value)}
 
 
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not JSON")
+
+
+def loads(text: str):
+    """Strict JSON: NaN and Infinity are refused, as by the Rust host."""
+    return json.loads(text, parse_constant=_no_constant)
+
+
 def parse_item(index: int, text: str) -> dict:
     """One JSON Lines position: `{index, json}` or `{index, bad: (record, code, reason)}`."""
     try:
-        value = json.loads(text)
+        value = loads(text)
     except ValueError as e:
         return {"index": index, "bad": (text, "invalid_json", f"the line is not valid JSON: {e}")}
     return _object_item(index, value, f"the line is JSON {_kind(value)}, not an object")
@@ -60,7 +69,7 @@ def _json_lines(path: str):
 def _json_array(path: str):
     try:
         with open(path, encoding="utf-8") as f:
-            value = json.load(f)
+            value = loads(f.read())
     except ValueError as e:
         raise SetupError(f"{path} is not a JSON array of records: {e}") from None
     for i, v in enumerate(value if isinstance(value, list) else [value]):
