@@ -24,6 +24,7 @@ CASES = {
     # In front of the mock: the first request gets 429 (Retry-After: 1), the
     # second 503, the rest are forwarded.
     "429 then 503 then the mock": dict(records=MIXED[:1] + MIXED[4:5], faults=[429, 503]),
+    "503 until the attempts run out": dict(records=MIXED[:1], faults=[503] * 3, extra=["--max-attempts", "2"]),
 }
 
 
@@ -48,7 +49,8 @@ def outcome(host, tmp_path, case):
     proxy = faulty_proxy(m, case["faults"]) if "faults" in case else None
     try:
         r = run_host(host, tmp_path, case.get("config", {"template": "create-candidate"}), case["records"],
-                     proxy.base_url if proxy else m.base_url, **({"key": case["key"]} if "key" in case else {}))
+                     proxy.base_url if proxy else m.base_url, extra=case.get("extra", ()),
+                     **({"key": case["key"]} if "key" in case else {}))
     finally:
         if proxy:
             proxy.close()
