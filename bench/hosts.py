@@ -5,10 +5,12 @@ component: the Rust CLI (`host-harness send --plugin`), the Node.js host
 
 Each host gets a fresh `host-harness mock` (loopback, no latency) and the
 same input file of N create-candidate records, after one warm-up run (so
-every host loads a cached compiled/transpiled component). Wall time is the
-whole process, start-up included; CPU is the host process's user + system
-time (all its threads), from getrusage(RUSAGE_CHILDREN). Pacing is off
-(`--rate 1000000/s`). Prints a Markdown table.
+every host loads a cached compiled/transpiled component) and one 1-record
+run (its start-up). Wall time is the whole process, start-up included; CPU
+is the host process's user + system time (all its threads), from
+getrusage(RUSAGE_CHILDREN); the marginal CPU per record is (CPU of an
+N-record run - CPU of the 1-record run) / (N - 1). Pacing is off
+(`--rate 1000000/s`). Prints a Markdown table of medians over --runs.
 
     python3 bench/hosts.py --records 2000 --harness target/release/host-harness \\
         --component target/wasm32-wasip2/release/plugin.wasm --python hosts/python/.venv/bin/python
@@ -85,32 +87,34 @@ def main():
     with tempfile.TemporaryDirectory() as d:
         with open(os.path.join(d, "config.json"), "w") as f:
             json.dump({"template": "create-candidate"}, f)
-        records, warm = os.path.join(d, "in.jsonl"), os.path.join(d, "warm.jsonl")
+        records, warm, one = (os.path.join(d, n) for n in ("in.jsonl", "warm.jsonl", "one.jsonl"))
         write_records(records, a.records)
         write_records(warm, 5)
+        write_records(one, 1)
         cache = os.path.join(d, "cache")
         rows = []
         for name, cmd in hosts(a):
-            samples = []
-            for run in range(a.runs + 1):
+            def measure(path, n):
                 mock, base = start_mock(a.harness)
                 try:
-                    wall, cpu, s = run_once(cmd, d, warm if run == 0 else records, base, cache)
+                    wall, cpu, s = run_once(cmd, d, path, base, cache)
                 finally:
                     mock.kill()
                     mock.wait()
-                if run == 0:
-                    continue  # warm-up: compiles or transpiles into the cache
-                assert s["delivered"] == a.records and s["requests"] == a.records, s
-                samples.append((wall, cpu, s["elapsed_ms"] / 1000))
-            samples.sort()
-            wall, cpu, elapsed = samples[len(samples) // 2]
-            rows.append((name, a.records / wall, a.records / elapsed, cpu / a.records * 1e6, wall))
-    print(f"| host | records/s (process) | records/s (delivery loop) | CPU µs/record | wall s ({a.records} records) |")
-    print("|---|---:|---:|---:|---:|")
-    for name, rps, loop_rps, cpu_us, wall in rows:
-        print(f"| {name} | {rps:,.0f} | {loop_rps:,.0f} | {cpu_us:,.0f} | {wall:.2f} |")
+                assert s["delivered"] == n and s["requests"] == n, s
+                return wall, cpu, s["elapsed_ms"] / 1000
 
+            measure(warm, 5)  # compiles or transpiles into the cache
+            start_wall, start_cpu, _ = measure(one, 1)
+            samples = sorted(measure(records, a.records) for _ in range(a.runs))
+            wall, cpu, elapsed = samples[len(samples) // 2]
+            rows.append((name, a.records / wall, a.records / elapsed, cpu / a.records * 1e6,
+                         (cpu - start_cpu) / (a.records - 1) * 1e6, start_wall * 1000, start_cpu * 1000))
+    print(f"| host | records/s (process, {a.records} records) | records/s (delivery loop) | CPU µs/record (process) "
+          "| CPU µs/record (marginal) | start-up wall ms | start-up CPU ms |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for name, rps, loop_rps, cpu_us, marginal, swall, scpu in rows:
+        print(f"| {name} | {rps:,.0f} | {loop_rps:,.0f} | {cpu_us:,.0f} | {marginal:,.0f} | {swall:,.0f} | {scpu:,.0f} |")
 
 if __name__ == "__main__":
     main()
