@@ -59,17 +59,34 @@ def _compiled(engine: wasmtime.Engine, data: bytes, sha: str) -> wc.Component:
     root = os.path.join(_cache_root(), f"python-wasmtime-{version}")
     _private_dir(root)
     path = os.path.join(root, f"{sha}.cwasm")
-    if os.path.exists(path):
+    cached = _read_verified(path)
+    if cached is not None:
         try:
-            return wc.Component.deserialize_file(engine, path)
+            # Only bytes this host wrote, checked against their checksum:
+            # deserializing forged bytes would run arbitrary native code.
+            return wc.Component.deserialize(engine, cached)
         except wasmtime.WasmtimeError:
-            pass  # stale or corrupt: compile again
+            pass  # stale or incompatible: compile again
     component = wc.Component(engine, data)
-    fd, tmp = tempfile.mkstemp(dir=root, suffix=".tmp")
-    with os.fdopen(fd, "wb") as f:
-        f.write(component.serialize())
-    os.replace(tmp, path)
+    blob = bytes(component.serialize())
+    for target, content in ((path, blob), (path + ".sha256", hashlib.sha256(blob).hexdigest().encode())):
+        fd, tmp = tempfile.mkstemp(dir=root, suffix=".tmp")
+        with os.fdopen(fd, "wb") as f:
+            f.write(content)
+        os.replace(tmp, target)
     return component
+
+
+def _read_verified(path: str):
+    """The cached bytes when their `.sha256` file matches, else None."""
+    try:
+        with open(path, "rb") as f:
+            blob = f.read()
+        with open(path + ".sha256", "rb") as f:
+            want = f.read().decode().strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+    return blob if hashlib.sha256(blob).hexdigest() == want else None
 
 
 def _find(names, prefix: str):
