@@ -1,5 +1,5 @@
 // The HTTP import's policy, the same rules as the Rust host
-// (host-harness/src/http_host.rs): the tenant's origin, path checks,
+// (destination-host/src/http_import.rs, origin.rs): the tenant's origin, path checks,
 // reserved headers, allowed methods.
 
 import { isIPv4, isIPv6 } from 'node:net';

@@ -1,5 +1,5 @@
 // The HTTP import's policy: the same cases as the Rust host's unit tests
-// (host-harness/src/http_host.rs) and the delivery timing helpers.
+// (destination-host/src/http_import.rs, origin.rs) and the delivery timing helpers.
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';

@@ -1,5 +1,5 @@
 """The HTTP import's policy: the same cases as the Rust host's unit tests
-(host-harness/src/http_host.rs), and the retry timing helpers."""
+(destination-host/src/http_import.rs, origin.rs), and the retry timing helpers."""
 
 import os
 import sys
