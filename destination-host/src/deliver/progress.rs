@@ -25,6 +25,8 @@ pub struct Progress {
     pub not_attempted: u64,
     /// Re-sends so far.
     pub retries: u64,
+    /// Records waiting out a backoff before their next attempt, now.
+    pub retrying: u64,
     /// 429 answers so far.
     pub rate_limited: u64,
     /// Time since the run started.
@@ -70,6 +72,7 @@ impl Reporter {
             dead_lettered: c.dead.load(Relaxed),
             not_attempted: c.not_attempted.load(Relaxed),
             retries: c.retries.load(Relaxed),
+            retrying: c.retrying.load(Relaxed),
             rate_limited: c.rate_limited.load(Relaxed),
             elapsed: self.start.elapsed(),
             finished,
