@@ -133,7 +133,9 @@ impl Source {
         match (self.format, self.is_stdin()) {
             (Some(f), _) => Ok(f),
             (None, true) => {
-                anyhow::bail!("--input - reads standard input: say its format with --format jsonl|json|csv")
+                anyhow::bail!(
+                    "--input - reads standard input: say its format with --format jsonl|json|csv"
+                )
             }
             (None, false) => Format::of(&self.path),
         }
@@ -150,7 +152,8 @@ pub fn open(path: &Path) -> anyhow::Result<Items> {
 
 /// Opens a file that must be a readable regular file (not a directory).
 pub fn open_file(path: &Path, what: &str) -> anyhow::Result<File> {
-    let file = File::open(path).with_context(|| format!("cannot read {what} {}", path.display()))?;
+    let file =
+        File::open(path).with_context(|| format!("cannot read {what} {}", path.display()))?;
     let meta = file
         .metadata()
         .with_context(|| format!("cannot read {what} {}", path.display()))?;

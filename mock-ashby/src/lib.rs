@@ -117,6 +117,9 @@ pub struct MockConfig {
     /// Requests allowed per API key per fixed 60 s window; over it the mock answers 429
     /// with `Retry-After` and the code `rate_limit_exceeded`. `None` means no limit.
     pub rate_limit_per_minute: Option<u32>,
+    /// Requests in a million answered HTTP 503 at random (outside the
+    /// injected faults), as from a flaky proxy; 0 for none.
+    pub fail_per_million: u32,
 }
 
 impl Default for MockConfig {
@@ -127,6 +130,7 @@ impl Default for MockConfig {
             permissions: None,
             latency: Duration::ZERO,
             rate_limit_per_minute: None,
+            fail_per_million: 0,
         }
     }
 }
@@ -488,6 +492,7 @@ struct Shared {
     api_keys: Vec<String>,
     permissions: Mutex<Option<Vec<String>>>,
     rate_limit: Option<u32>,
+    fail_per_million: u32,
     latency: Mutex<Duration>,
     faults: Mutex<VecDeque<Fault>>,
     log: Mutex<RequestLog>,
@@ -507,6 +512,7 @@ impl Shared {
             api_keys: config.api_keys.clone(),
             permissions: Mutex::new(config.permissions.clone()),
             rate_limit: config.rate_limit_per_minute,
+            fail_per_million: config.fail_per_million,
             latency: Mutex::new(config.latency),
             faults: Mutex::new(VecDeque::new()),
             log: Mutex::new(RequestLog::default()),
@@ -545,6 +551,12 @@ impl Shared {
             faults.remove(index);
         }
         Some(kind)
+    }
+
+    /// A random 503 for [`MockConfig::fail_per_million`] requests in a million.
+    fn random_failure(&self) -> Option<FaultKind> {
+        (self.fail_per_million > 0 && random_u64() % 1_000_000 < u64::from(self.fail_per_million))
+            .then_some(FaultKind::ServerError(503))
     }
 
     /// Counts a request against the key's window; `Some(seconds)` when over the limit.
@@ -785,7 +797,7 @@ async fn handle(
     record.body = serde_json::from_slice(&body).unwrap_or(Value::Null);
     let seq = shared.record(record);
 
-    let fault = shared.take_fault(&path);
+    let fault = shared.take_fault(&path).or_else(|| shared.random_failure());
     let latency = *lock(&shared.latency);
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;

@@ -221,14 +221,31 @@ pub async fn run(
         });
     }
     let flow = s.flow;
-    let progress = progress::Reporter::new(flow.opts.progress.clone(), flow.opts.total_hint);
+    let progress = Arc::new(progress::Reporter::new(
+        flow.opts.progress.clone(),
+        flow.opts.total_hint,
+    ));
+    // Reports keep coming while the last records wait out their retries.
+    let ticker = progress.wanted().then(|| {
+        let (flow, progress) = (flow.clone(), progress.clone());
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(progress::EVERY).await;
+                progress.tick_again(&flow);
+            }
+        })
+    });
     let fed = schedule::feed(&flow, items, &s.earlier, s.chunk_size, &job_tx, &progress).await;
     // Wait until every record handed out has come back.
-    let _all = flow
+    let all = flow
         .outstanding
         .acquire_many(flow.in_flight_cap as u32)
         .await
-        .context("internal: the delivery queue closed early")?;
+        .context("internal: the delivery queue closed early");
+    if let Some(t) = ticker {
+        t.abort();
+    }
+    let _all = all?;
     for _ in 0..concurrency {
         let _ = job_tx.send(None);
     }

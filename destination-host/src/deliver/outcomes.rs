@@ -106,13 +106,13 @@ fn outcomes_by_index(records: &[Pending], outcomes: Vec<RecordOutcome>) -> HashM
                 "plugin fault: an outcome for record {}, which this call did not carry: ignored",
                 o.index
             );
-        } else if by_index.contains_key(&o.index) {
+        } else if let std::collections::hash_map::Entry::Vacant(v) = by_index.entry(o.index) {
+            v.insert(o.outcome);
+        } else {
             tracing::warn!(
                 "plugin fault: a second outcome for record {}: ignored, the first one counts",
                 o.index
             );
-        } else {
-            by_index.insert(o.index, o.outcome);
         }
     }
     by_index
@@ -184,7 +184,10 @@ fn schedule_retry(
     let waiting = flow.clone();
     tokio::spawn(async move {
         tokio::time::sleep(delay).await;
-        waiting.counts.retrying.fetch_sub(n, std::sync::atomic::Ordering::Relaxed);
+        waiting
+            .counts
+            .retrying
+            .fetch_sub(n, std::sync::atomic::Ordering::Relaxed);
         let _ = tx.send(Some(records));
     });
 }

@@ -3,6 +3,7 @@
 //! library draws nothing; the CLI renders it.
 
 use super::flow::Flow;
+use std::sync::atomic::AtomicU64;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -51,6 +52,7 @@ pub(super) struct Reporter {
     total: Option<u64>,
     start: Instant,
     last: Mutex<Instant>,
+    read: AtomicU64,
 }
 
 impl Reporter {
@@ -60,6 +62,7 @@ impl Reporter {
             total,
             start: Instant::now(),
             last: Mutex::new(Instant::now()),
+            read: AtomicU64::new(0),
         }
     }
 
@@ -79,8 +82,20 @@ impl Reporter {
         }
     }
 
+    /// Whether anyone listens.
+    pub(super) fn wanted(&self) -> bool {
+        self.f.is_some()
+    }
+
+    /// Reports if [`EVERY`] has passed since the last report, with the
+    /// positions read so far as the reader last said.
+    pub(super) fn tick_again(&self, flow: &Flow) {
+        self.tick(flow, self.read.load(Relaxed));
+    }
+
     /// Reports if [`EVERY`] has passed since the last report.
     pub(super) fn tick(&self, flow: &Flow, read: u64) {
+        self.read.store(read, Relaxed);
         let Some(f) = &self.f else { return };
         let mut last = super::sinks::lock(&self.last);
         if last.elapsed() >= EVERY {
