@@ -14,9 +14,13 @@ pub struct Named<'a> {
 }
 
 /// Refuses, with one sentence, an output that is also an input or another
-/// output. `-` (standard input) is no file and never collides.
+/// output. `-` (standard input) is no file and never collides, nor does a
+/// device such as `/dev/null`.
 pub fn check(inputs: &[Named<'_>], outputs: &[Named<'_>]) -> anyhow::Result<()> {
     for (i, out) in outputs.iter().enumerate() {
+        if std::fs::metadata(out.path).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
+            continue;
+        }
         let key = identity(out.path);
         for input in inputs {
             if input.path.as_os_str() != "-" && identity(input.path) == key {

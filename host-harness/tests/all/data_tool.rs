@@ -828,6 +828,41 @@ fn mock_flags_permissions_and_request_log() {
     assert_eq!(logged[0]["path"], "/candidate.create");
     assert_eq!(logged[0]["status"], 403);
     assert!(!std::fs::read_to_string(&log).unwrap().contains(KEY));
+    // Every request failing: the record is dead-lettered after its one attempt.
+    let mut flaky = Command::new(env!("CARGO_BIN_EXE_host-harness"))
+        .args(["mock", "--api-key", KEY, "--fail-rate", "1"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = std::io::BufReader::new(flaky.stdout.take().unwrap());
+    let mut first = String::new();
+    stdout.read_line(&mut first).unwrap();
+    let url = first.trim().rsplit(' ').next().unwrap().to_string();
+    let dl = dir.path().join("dead.jsonl");
+    let out = bin()
+        .env("ASHBY_API_KEY", KEY)
+        .args([
+            "send",
+            "--base-url",
+            &url,
+            "--max-attempts",
+            "1",
+            "--config",
+        ])
+        .arg(&config)
+        .arg("--input")
+        .arg(&input)
+        .arg("--dead-letter")
+        .arg(&dl)
+        .output()
+        .unwrap();
+    flaky.kill().unwrap();
+    flaky.wait().unwrap();
+    drop(stdout);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let dead = lines(&dl);
+    assert_eq!(dead.len(), 2);
+    assert_eq!(dead[0]["code"], "retries_exhausted", "{dead:?}");
     // Flag ranges.
     let out = bin().args(["mock", "--fail-rate", "2"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
