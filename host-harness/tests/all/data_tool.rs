@@ -784,30 +784,53 @@ fn sample_all_shows_every_record() {
     assert_eq!(run(&["--all"])["requests"].as_array().unwrap().len(), 25);
 }
 
+/// `host-harness mock --api-key KEY` with `args`, as a child process.
+struct StandaloneMock {
+    child: std::process::Child,
+    /// Kept open: a closed stdout would end the mock.
+    _stdout: std::io::BufReader<std::process::ChildStdout>,
+    url: String,
+}
+
+impl StandaloneMock {
+    fn start(args: &[&str]) -> StandaloneMock {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_host-harness"))
+            .args(["mock", "--api-key", KEY])
+            .args(args)
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+        let mut first = String::new();
+        stdout.read_line(&mut first).unwrap();
+        let url = first.trim().rsplit(' ').next().unwrap().to_string();
+        StandaloneMock {
+            child,
+            _stdout: stdout,
+            url,
+        }
+    }
+
+    fn stop(&mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+}
+
 #[test]
 fn mock_flags_permissions_and_request_log() {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("mock.log");
-    let mut mock = Command::new(env!("CARGO_BIN_EXE_host-harness"))
-        .args([
-            "mock",
-            "--api-key",
-            KEY,
-            "--latency",
-            "20",
-            "--permissions",
-            "candidatesRead",
-            "--log",
-        ])
-        .arg(&log)
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    // Keep reading its stdout: a closed stdout would end it.
-    let mut stdout = std::io::BufReader::new(mock.stdout.take().unwrap());
-    let mut first = String::new();
-    stdout.read_line(&mut first).unwrap();
-    let url = first.trim().rsplit(' ').next().unwrap().to_string();
+    let log_arg = log.to_str().unwrap();
+    let mut mock = StandaloneMock::start(&[
+        "--latency",
+        "20",
+        "--permissions",
+        "candidatesRead",
+        "--log",
+        log_arg,
+    ]);
+    let url = mock.url.clone();
     let config = write(dir.path(), "c.json", CONFIG);
     let input = write(dir.path(), "in.jsonl", TWO);
     let out = bin()
@@ -820,24 +843,15 @@ fn mock_flags_permissions_and_request_log() {
         .unwrap();
     expect(&out, 2, "candidatesWrite");
     std::thread::sleep(Duration::from_millis(600));
-    mock.kill().unwrap();
-    mock.wait().unwrap();
-    drop(stdout);
+    mock.stop();
     let logged = lines(&log);
     assert!(!logged.is_empty());
     assert_eq!(logged[0]["path"], "/candidate.create");
     assert_eq!(logged[0]["status"], 403);
     assert!(!std::fs::read_to_string(&log).unwrap().contains(KEY));
     // Every request failing: the record is dead-lettered after its one attempt.
-    let mut flaky = Command::new(env!("CARGO_BIN_EXE_host-harness"))
-        .args(["mock", "--api-key", KEY, "--fail-rate", "1"])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdout = std::io::BufReader::new(flaky.stdout.take().unwrap());
-    let mut first = String::new();
-    stdout.read_line(&mut first).unwrap();
-    let url = first.trim().rsplit(' ').next().unwrap().to_string();
+    let mut flaky = StandaloneMock::start(&["--fail-rate", "1"]);
+    let url = flaky.url.clone();
     let dl = dir.path().join("dead.jsonl");
     let out = bin()
         .env("ASHBY_API_KEY", KEY)
@@ -856,9 +870,7 @@ fn mock_flags_permissions_and_request_log() {
         .arg(&dl)
         .output()
         .unwrap();
-    flaky.kill().unwrap();
-    flaky.wait().unwrap();
-    drop(stdout);
+    flaky.stop();
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let dead = lines(&dl);
     assert_eq!(dead.len(), 2);
