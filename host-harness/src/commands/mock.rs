@@ -74,6 +74,7 @@ pub async fn run(a: MockArgs) -> anyhow::Result<u8> {
     let mock = MockAshby::start(cfg)?;
     crate::out::line(format!("mock Ashby listening on {}", mock.base_url()))?;
     crate::out::line(format!("API key: {}", mock.api_key()))?;
+    crate::out::line(format!("fixtures: {}", mock_ashby::fixtures::ids()))?;
     crate::out::line("(Ctrl-C to stop)")?;
     let mut written = 0;
     let stop = tokio::signal::ctrl_c();
