@@ -35,6 +35,12 @@ pub async fn run(
     let json = match item {
         InputItem::Record { json, .. } => json,
         InputItem::Bad { code, reason, .. } => {
+            if as_json {
+                let outcome = json!({"kind": "unusable", "code": code, "message": reason});
+                out::json(
+                    &json!({"requests": [], "problems": [], "response": null, "outcome": outcome}),
+                )?;
+            }
             eprintln!("error: record {record} is not usable ({code}): {reason}");
             return Ok(1);
         }

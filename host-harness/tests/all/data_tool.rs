@@ -754,6 +754,10 @@ fn test_prints_text_or_json_with_sends_exit_codes() {
     );
     // Bad JSON and a missing field: both would be dead-lettered, both exit 1.
     assert_eq!(run("1", false).status.code(), Some(1));
+    let out = run("1", true);
+    assert_eq!(out.status.code(), Some(1));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["outcome"]["code"], "invalid_json", "{v}");
     let out = run("2", true);
     assert_eq!(out.status.code(), Some(1));
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
