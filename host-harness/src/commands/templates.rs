@@ -66,10 +66,9 @@ fn table(all: &[Template]) -> anyhow::Result<()> {
 
 fn show(t: &Template) -> anyhow::Result<()> {
     out::line(format!("{} ({}): {}", t.id, t.name, t.description))?;
-    out::line(format!(
-        "step 1: {} {} (permission {})",
-        t.method, t.endpoint, t.permission
-    ))?;
+    for line in steps(t) {
+        out::line(line)?;
+    }
     if t.side_effects {
         out::line("side effects: yes (the config needs \"confirm_side_effects\": true)")?;
     }
@@ -96,4 +95,35 @@ fn show(t: &Template) -> anyhow::Result<()> {
         out::line(format!("note: {n}"))?;
     }
     Ok(())
+}
+
+/// One line per Ashby call the template makes: from its `steps` when the
+/// catalog has them (read from its JSON form, which names them), else its
+/// one endpoint.
+fn steps(t: &Template) -> Vec<String> {
+    let v = serde_json::to_value(t).unwrap_or_default();
+    let Some(steps) = v.get("steps").and_then(|s| s.as_array()) else {
+        return vec![format!(
+            "step 1: {} {} (permission {})",
+            t.method, t.endpoint, t.permission
+        )];
+    };
+    steps
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let runs = match &s["runs"] {
+                serde_json::Value::Null => String::new(),
+                r if r == "always" => String::new(),
+                r => format!(", runs {r}"),
+            };
+            format!(
+                "step {}: {} {} (permission {}{runs})",
+                i + 1,
+                s["method"].as_str().unwrap_or("POST"),
+                s["endpoint"].as_str().unwrap_or("-"),
+                s["permission"].as_str().unwrap_or("-"),
+            )
+        })
+        .collect()
 }
