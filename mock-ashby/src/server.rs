@@ -265,6 +265,13 @@ fn process(shared: &Shared, req: &RequestParts, request_id: &str) -> Reply {
         Ok(body) => body,
         Err(message) => return Reply::error(StatusCode::OK, "invalid_input", message, request_id),
     };
+    if let Some(unknown) = body.keys().find(|k| !endpoint.fields.contains(&k.as_str())) {
+        let message = format!(
+            "unknown field `{unknown}`: {} does not declare it (Ashby may ignore it; the mock refuses it)",
+            endpoint.path
+        );
+        return Reply::error(StatusCode::OK, "invalid_input", &message, request_id);
+    }
     let result = {
         let mut org = lock(&shared.org);
         (endpoint.handler)(&mut org, &Args::root(&body))

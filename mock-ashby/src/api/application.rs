@@ -16,16 +16,34 @@ pub(crate) const ENDPOINTS: &[Endpoint] = &[
     Endpoint {
         path: "/application.create",
         permission: "candidatesWrite",
+        fields: &[
+            "applicationHistory",
+            "candidateId",
+            "createdAt",
+            "creditedToUserId",
+            "interviewPlanId",
+            "interviewStageId",
+            "jobId",
+            "sourceId",
+        ],
         handler: application_create,
     },
     Endpoint {
         path: "/application.update",
         permission: "candidatesWrite",
+        fields: &[
+            "applicationId",
+            "createdAt",
+            "creditedToUserId",
+            "sendNotifications",
+            "sourceId",
+        ],
         handler: application_update,
     },
     Endpoint {
         path: "/application.info",
         permission: "candidatesRead",
+        fields: &["applicationId", "expand", "submittedFormInstanceId"],
         handler: application_info,
     },
 ];

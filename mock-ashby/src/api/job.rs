@@ -14,16 +14,37 @@ pub(crate) const ENDPOINTS: &[Endpoint] = &[
     Endpoint {
         path: "/job.create",
         permission: "jobsWrite",
+        // employmentType: Ashby changelog 2026-07-27 (the OpenAPI copy predates it).
+        fields: &[
+            "brandId",
+            "defaultInterviewPlanId",
+            "employmentType",
+            "jobTemplateId",
+            "locationId",
+            "teamId",
+            "title",
+        ],
         handler: job_create,
     },
     Endpoint {
         path: "/job.update",
         permission: "jobsWrite",
+        // employmentType: Ashby changelog 2026-07-27 (the OpenAPI copy predates it).
+        fields: &[
+            "customRequisitionId",
+            "defaultInterviewPlanId",
+            "employmentType",
+            "jobId",
+            "locationId",
+            "teamId",
+            "title",
+        ],
         handler: job_update,
     },
     Endpoint {
         path: "/job.info",
         permission: "jobsRead",
+        fields: &["expand", "id", "includeUnpublishedJobPostingsIds"],
         handler: job_info,
     },
 ];

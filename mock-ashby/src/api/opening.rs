@@ -14,11 +14,33 @@ pub(crate) const ENDPOINTS: &[Endpoint] = &[
     Endpoint {
         path: "/opening.create",
         permission: "jobsWrite",
+        fields: &[
+            "description",
+            "employmentType",
+            "identifier",
+            "isBackfill",
+            "jobIds",
+            "locationIds",
+            "openingState",
+            "targetHireDate",
+            "targetStartDate",
+            "teamId",
+        ],
         handler: opening_create,
     },
     Endpoint {
         path: "/opening.update",
         permission: "jobsWrite",
+        fields: &[
+            "description",
+            "employmentType",
+            "identifier",
+            "isBackfill",
+            "openingId",
+            "targetHireDate",
+            "targetStartDate",
+            "teamId",
+        ],
         handler: opening_update,
     },
 ];
