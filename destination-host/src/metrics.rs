@@ -164,7 +164,7 @@ impl Metrics {
             ("records_sent", "Records the remote accepted.", &i.sent),
             (
                 "records_retried",
-                "Records queued to be sent again.",
+                "Records sent again (re-sends made, as the summary's retries).",
                 &i.retried,
             ),
             (
@@ -345,7 +345,7 @@ impl FlowMetrics {
         self.sent.inc();
     }
 
-    /// `n` records were queued to be sent again.
+    /// `n` records were sent again.
     pub fn retried(&self, n: u64) {
         self.retried.inc_by(n);
     }

@@ -6,6 +6,7 @@
 
 mod bench;
 mod cli;
+mod data_tool;
 mod isolation_cli;
 mod observability;
 mod util;

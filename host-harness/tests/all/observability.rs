@@ -282,20 +282,32 @@ fn json_logs_are_one_object_per_line_with_warnings_and_the_verdict() {
             .starts_with("--journal without --dead-letter")
     );
     assert_eq!(warning["severity_number"], 13);
-    let verdict = lines.last().unwrap();
-    assert_eq!(
-        verdict["event_name"], "destination.run.halted",
-        "{lines:#?}"
-    );
-    assert_eq!(verdict["level"], "ERROR");
-    assert_eq!(verdict["fields"]["code"], "missing_endpoint_permission");
+    let halted = lines
+        .iter()
+        .find(|l| l["event_name"] == "destination.run.halted")
+        .unwrap_or_else(|| panic!("no halt: {lines:#?}"));
+    assert_eq!(halted["level"], "ERROR");
+    assert_eq!(halted["fields"]["code"], "missing_endpoint_permission");
     assert!(
-        verdict["message"]
+        halted["message"]
             .as_str()
             .unwrap()
             .contains("candidatesWrite")
     );
-    assert_eq!(verdict["resource"]["service.name"], "host-harness");
+    assert_eq!(halted["resource"]["service.name"], "host-harness");
+    let verdict = lines.last().unwrap();
+    assert_eq!(
+        verdict["event_name"], "destination.run.verdict",
+        "{lines:#?}"
+    );
+    assert_eq!(verdict["level"], "ERROR");
+    assert_eq!(verdict["fields"]["exit_code"], 2);
+    assert!(
+        verdict["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("halted: 0 of")
+    );
 
     // A setup error is a JSON line too.
     let (code, lines) = json_lines(bin().args([
@@ -353,10 +365,10 @@ fn each_http_attempt_has_a_span_with_its_resend_count() {
     assert!(
         lines
             .iter()
-            .any(|l| l["event_name"] == "destination.record.retried")
+            .any(|l| l["event_name"] == "destination.record.retry_scheduled")
     );
-    assert_eq!(
-        lines.last().unwrap()["event_name"],
-        "destination.run.finished"
-    );
+    let verdict = lines.last().unwrap();
+    assert_eq!(verdict["event_name"], "destination.run.verdict");
+    assert_eq!(verdict["level"], "WARN");
+    assert_eq!(verdict["fields"]["dead_lettered"], 2);
 }
