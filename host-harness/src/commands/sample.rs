@@ -52,6 +52,7 @@ pub async fn run(common: &Common, limit: usize) -> anyhow::Result<u8> {
         "requests": sample.requests.iter().map(|r| shown_request(&tenant.origin, r)).collect::<Vec<_>>(),
         "problems": problems,
     });
-    println!("{}", serde_json::to_string_pretty(&out)?);
+    let text = serde_json::to_string_pretty(&out)?;
+    println!("{}", destination_host::text::json_for_terminal(&text));
     Ok(0)
 }

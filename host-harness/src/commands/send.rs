@@ -6,6 +6,7 @@ use crate::args::{Common, Delivery};
 use anyhow::Context as _;
 use destination_host::deliver::{self, Options, Report};
 use destination_host::input;
+use destination_host::text::one_line;
 
 pub async fn run(
     common: &Common,
@@ -21,7 +22,7 @@ pub async fn run(
     let (tenant, _mock) = tenant_for(delivery.base_url.clone())?;
     let report: Report = deliver::run(&runtime, &tenant, &config, items, opts).await?;
     for w in &report.warnings {
-        eprintln!("warning: {w}");
+        eprintln!("warning: {}", one_line(w));
     }
     let s = &report.summary;
     let text = serde_json::to_string_pretty(s)?;
@@ -47,12 +48,15 @@ pub async fn run(
         let perm = h
             .permission
             .as_deref()
-            .map(|p| format!(" The endpoint needs the `{p}` permission on the API key."))
+            .map(|p| {
+                let p = one_line(p);
+                format!(" The endpoint needs the `{p}` permission on the API key.")
+            })
             .unwrap_or_default();
         eprintln!(
             "error: halted ({}): {}.{perm} {} record(s) were not attempted.",
-            h.code,
-            h.message.trim_end_matches('.'),
+            one_line(&h.code),
+            one_line(h.message.trim_end_matches('.')),
             s.not_attempted
         );
         return Ok(2);

@@ -5,6 +5,7 @@ use super::{load_sandbox, read_config, shown_request, tenant_for};
 use crate::args::Common;
 use destination_host::input::{self, InputItem};
 use destination_host::sandbox::{InputRecord, Limits, Outcome};
+use destination_host::text::{json_for_terminal, one_line};
 use serde_json::Value;
 
 pub async fn run(
@@ -43,13 +44,12 @@ pub async fn run(
         .map_err(|e| anyhow::anyhow!("sample-payload refused: {e:?}"))?;
     println!("request:");
     for r in &sample.requests {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&shown_request(&tenant.origin, r))?
-        );
+        let text = serde_json::to_string_pretty(&shown_request(&tenant.origin, r))?;
+        println!("{}", json_for_terminal(&text));
     }
     for p in &sample.problems {
-        println!("problem: {:?} {}: {}", p.severity, p.code, p.message);
+        let (code, message) = (one_line(&p.code), one_line(&p.message));
+        println!("problem: {:?} {code}: {message}", p.severity);
     }
     let outcomes = inst
         .send(vec![rec])
@@ -80,8 +80,11 @@ pub async fn run(
     if let Some(ex) = exchange {
         println!("response: HTTP {}", ex.status);
         let body = serde_json::from_str::<Value>(&ex.body).unwrap_or(Value::String(ex.body));
-        println!("{}", serde_json::to_string_pretty(&body)?);
+        println!(
+            "{}",
+            json_for_terminal(&serde_json::to_string_pretty(&body)?)
+        );
     }
-    println!("outcome: {label}");
+    println!("outcome: {}", one_line(&label));
     Ok(code)
 }
