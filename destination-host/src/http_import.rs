@@ -150,7 +150,7 @@ fn check_escapes(path: &str) -> Result<(), String> {
             (Some(h), Some(l)) => (h * 16 + l) as u8,
             _ => return Err("has a `%` not followed by two hex digits".into()),
         };
-        if byte < 0x20 || byte >= 0x7f || b"?#@;\\/.%".contains(&byte) {
+        if !(0x20..0x7f).contains(&byte) || b"?#@;\\/.%".contains(&byte) {
             return Err(format!(
                 "percent-encodes the byte 0x{byte:02x} (a control, a byte of 0x80 or above, or one of ? # @ ; \\ / . %)"
             ));

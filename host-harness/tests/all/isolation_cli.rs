@@ -443,7 +443,10 @@ fn proxy_variables_in_the_environment_change_nothing() {
     assert_eq!(s["delivered"], 2, "{s}");
     assert_eq!(s["responses_posted"], 2, "{s}");
     let creates = mock.requests();
-    let creates: Vec<_> = creates.iter().filter(|r| r.path == "/candidate.create").collect();
+    let creates: Vec<_> = creates
+        .iter()
+        .filter(|r| r.path == "/candidate.create")
+        .collect();
     assert_eq!(creates.len(), 2, "{creates:?}");
     assert!(creates.iter().all(|r| r.api_key.as_deref() == Some(key)));
     assert_eq!(mock.webhook_records().len(), 2);
