@@ -206,6 +206,13 @@ fn known_method(m: &str) -> Option<reqwest::Method> {
     })
 }
 
+/// The headers the host adds to every request besides the credential
+/// (`Authorization`), as `sample` shows them too.
+pub const HOST_HEADERS: [(&str, &str); 2] = [
+    ("content-type", "application/json"),
+    ("accept", "application/json"),
+];
+
 /// The HTTP client every flow of a sandbox shares: no redirects, no proxy
 /// from the environment, keep-alive connections.
 pub fn client() -> reqwest::Result<reqwest::Client> {
@@ -392,21 +399,22 @@ impl HttpCtx {
     /// The guest's headers (checked one by one, inserted fallibly) and the
     /// host's own.
     fn headers(&self, guest: &[Header]) -> Result<reqwest::header::HeaderMap, Error> {
-        use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue};
+        use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
         let full = |_| Error::InvalidRequest("too many headers".into());
-        let mut headers = HeaderMap::try_with_capacity(guest.len() + 3).map_err(full)?;
+        let mut headers =
+            HeaderMap::try_with_capacity(guest.len() + 1 + HOST_HEADERS.len()).map_err(full)?;
         for Header { name, value } in guest {
             let (n, v) = check_header(name, value)?;
             headers.try_append(n, v).map_err(full)?;
         }
-        let json = HeaderValue::from_static("application/json");
         headers
             .try_insert(AUTHORIZATION, self.authorization.clone())
             .map_err(full)?;
-        headers
-            .try_insert(CONTENT_TYPE, json.clone())
-            .map_err(full)?;
-        headers.try_insert(ACCEPT, json).map_err(full)?;
+        for (name, value) in HOST_HEADERS {
+            headers
+                .try_insert(name, HeaderValue::from_static(value))
+                .map_err(full)?;
+        }
         Ok(headers)
     }
 }
