@@ -439,6 +439,50 @@ fn a_request_with_30000_headers_ends_in_a_dead_letter_and_a_summary() {
     });
 }
 
+/// A host panic on a guest's behalf (here the host's memory code, when the
+/// guest grows its memory) is a plugin fault of that call: the instance is
+/// replaced, the record retried alone and then dead-lettered
+/// `plugin_fault`, and the run ends with a summary; other tenants go on.
+#[test]
+fn a_host_panic_on_a_guests_behalf_is_a_plugin_fault() {
+    rt().block_on(async {
+        let mock = mock();
+        let bytes = std::fs::read(test_support::HOSTILE_WASM).unwrap();
+        let sandbox = test_support::inspect::panicking_past(&bytes, 8 << 20).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let dead = dir.path().join("dead.jsonl");
+        let opts = Options {
+            dead_letter: Some(dead.clone()),
+            limits: limits(),
+            concurrency: 1,
+            ..Options::default()
+        };
+        let t = tenant(&mock);
+        let run = deliver::run(
+            &sandbox,
+            &t,
+            "memory",
+            items(&[json!({"n": 0}), json!({"n": 1})]),
+            opts,
+        );
+        let report = tokio::time::timeout(Duration::from_secs(60), run)
+            .await
+            .expect("the run ends with a summary")
+            .unwrap();
+        assert_eq!(report.summary.input, 2);
+        assert_eq!(report.summary.dead_lettered, 2, "{:?}", report.summary);
+        assert!(report.summary.plugin_restarts >= 2, "{:?}", report.summary);
+        assert!(report.halt.is_none(), "{:?}", report.halt);
+        for line in std::fs::read_to_string(&dead).unwrap().lines() {
+            let v: Value = serde_json::from_str(line).unwrap();
+            assert_eq!(v["code"], "plugin_fault", "{v}");
+            let why = v["reason"].as_str().unwrap();
+            assert!(why.contains("the host panicked serving it"), "{why}");
+        }
+        other_tenant_delivers(&mock).await;
+    });
+}
+
 #[test]
 fn redirects_are_not_followed() {
     rt().block_on(async {
