@@ -450,3 +450,51 @@ fn proxy_variables_in_the_environment_change_nothing() {
     assert_eq!(mock.webhook_records().len(), 2);
     assert_eq!(proxy.hits(), 0, "a request went to the proxy");
 }
+
+/// A guest that knows the key (here told it in its config, standing in for
+/// a channel the host did not redact) and writes it to stderr, into its
+/// warning and into its outcomes: the host prints and stores `****`.
+#[test]
+fn a_key_a_guest_writes_is_redacted_in_every_output() {
+    use base64::Engine as _;
+    let dir = tempfile::tempdir().unwrap();
+    let key = "sk-guest-knows-3c1e5a7b9d";
+    let b64 = base64::engine::general_purpose::STANDARD.encode(format!("{key}:"));
+    let mock = MockAshby::start(MockConfig {
+        api_keys: vec![key.into()],
+        ..MockConfig::default()
+    })
+    .unwrap();
+    let config = write(
+        dir.path(),
+        "mode.txt",
+        format!("say key={key} basic=Basic {b64}"),
+    );
+    let input = write(dir.path(), "in.jsonl", "{\"n\":0}\n{\"n\":1}\n");
+    let mut cmd = bin();
+    cmd.env("ASHBY_API_KEY", key);
+    let args = [
+        "--plugin",
+        test_support::HOSTILE_WASM,
+        "--base-url",
+        &mock.base_url(),
+    ];
+    let (out, summary, dead) = send_with(cmd, dir.path(), &args, &config, &input);
+    assert_eq!(summary["dead_lettered"], 2, "{summary}{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("key=**** basic=Basic ****"), "{err}");
+    assert!(
+        dead[0]["reason"].as_str().unwrap().contains("key=****"),
+        "{dead:?}"
+    );
+    let mut texts = vec![String::from_utf8_lossy(&out.stdout).into_owned(), err];
+    for e in std::fs::read_dir(dir.path()).unwrap() {
+        let p = e.unwrap().path();
+        if p != config {
+            texts.push(std::fs::read_to_string(p).unwrap());
+        }
+    }
+    for t in texts {
+        assert!(!t.contains(key) && !t.contains(&b64), "the key leaked: {t}");
+    }
+}

@@ -17,6 +17,7 @@
 //! | `flood` | writes 8 MiB to stdout and to stderr, then answers |
 //! | `snoop ADDR` | reads env, args, files, a TCP connection to ADDR; reports what it got |
 //! | `probe` | each record is a request `{method, path, headers: [[n, v]], header_count, body_bytes}` made as given (`header_count` adds that many distinct headers) |
+//! | `say TEXT` | writes TEXT to stderr, as its config warning and as each record's rejection message (a guest that learned a secret) |
 //! | `escapes` | writes terminal escape sequences everywhere the host may print: stdout, stderr, its config warning, a delivered id, a rejection, a halt |
 //!
 //! Every outcome is `rejected` with a code naming what the host answered
@@ -246,10 +247,10 @@ mod guest {
                 permission: None,
                 response_webhook: false,
                 records_per_call: None,
-                warnings: vec![if m == "escapes" {
-                    format!("warning {ESCAPES}")
-                } else {
-                    format!("hostile test guest in mode `{m}`")
+                warnings: vec![match m {
+                    "escapes" => format!("warning {ESCAPES}"),
+                    "say" => a.to_string(),
+                    _ => format!("hostile test guest in mode `{m}`"),
                 }],
             })
         }
@@ -299,6 +300,13 @@ mod guest {
                     .collect()),
                 "probe" => Ok(records.iter().map(probe).collect()),
                 "escapes" => Ok(records.iter().map(escapes).collect()),
+                "say" => {
+                    eprintln!("{arg}");
+                    Ok(records
+                        .iter()
+                        .map(|r| rejected(r.index, "said", arg.to_string()))
+                        .collect())
+                }
                 "poison" => Ok(records
                     .iter()
                     .map(|r| {
