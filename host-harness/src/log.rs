@@ -5,6 +5,10 @@
 //!   are left out.
 //! - `json`: one JSON object per line (see [`crate::log_json`]), shaped after
 //!   OpenTelemetry's log data model.
+//!
+//! Every message is printed through `destination_host::text::one_line`: an
+//! event is one line, and no control character from a guest or a remote
+//! reaches the terminal raw.
 
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -99,7 +103,7 @@ where
     ) -> fmt::Result {
         let mut message = Message(String::new());
         event.record(&mut message);
-        writeln!(writer, "{}", message.0)
+        writeln!(writer, "{}", destination_host::text::one_line(&message.0))
     }
 }
 

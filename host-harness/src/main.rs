@@ -165,7 +165,7 @@ fn main() -> ExitCode {
                 Some(c) => format!("the config was refused: {c}"),
                 None => format!("{e:#}"),
             };
-            tracing::error!(name: "destination.run.failed", "error: {msg}");
+            tracing::error!(name: "destination.run.failed", "error: {}", destination_host::text::one_line(&msg));
             ExitCode::from(2)
         }
     }

@@ -11,6 +11,7 @@ use crate::paths::{self, Named};
 use anyhow::Context as _;
 use destination_host::deliver::{self, Report, Summary};
 use destination_host::input;
+use destination_host::text::one_line;
 use std::path::{Path, PathBuf};
 
 /// `send`: every record of the input.
@@ -170,7 +171,7 @@ impl Prepared {
         let (tenant, _mock) = tenant_for(delivery.base_url.clone())?;
         let report = deliver::run(&self.runtime, &tenant, &self.config, items, opts).await?;
         for w in &report.warnings {
-            tracing::warn!(name: "destination.config.warning", "warning: {w}");
+            tracing::warn!(name: "destination.config.warning", "warning: {}", one_line(w));
         }
         let s = &report.summary;
         let text = serde_json::to_string_pretty(s)?;
@@ -189,7 +190,7 @@ impl Prepared {
             }
         }
         if let Some(e) = &report.output_error {
-            tracing::error!(name: "destination.output.failed", "error: {e}");
+            tracing::error!(name: "destination.output.failed", "error: {}", one_line(&e.to_string()));
             code = 2;
         }
         log_verdict(&report, &verdict(&report, dead_letter), code);
@@ -225,14 +226,17 @@ fn warn_after(report: &Report) -> u8 {
         let perm = h
             .permission
             .as_deref()
-            .map(|p| format!(" The endpoint needs the `{p}` permission on the API key."))
+            .map(|p| {
+                let p = one_line(p);
+                format!(" The endpoint needs the `{p}` permission on the API key.")
+            })
             .unwrap_or_default();
         tracing::error!(
             name: "destination.run.halted",
             code = %h.code, not_attempted = s.not_attempted,
             "error: halted ({}): {}.{perm} {} record(s) were not attempted.",
-            h.code,
-            h.message.trim_end_matches('.'),
+            one_line(&h.code),
+            one_line(h.message.trim_end_matches('.')),
             s.not_attempted
         );
         return 2;
