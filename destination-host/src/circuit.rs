@@ -4,7 +4,7 @@
 //! seen on [`Policy::threshold`] different requests in a row, with no
 //! success between them, open the origin's circuit. While it is open nothing
 //! new is sent: one probe at a time is let through, after a backoff that
-//! grows by half per failed probe up to [`Policy::probe_cap`] (never sooner
+//! grows by a quarter per failed probe up to [`Policy::probe_cap`] (never sooner
 //! than a `Retry-After`). A probe that gets an answer closes the circuit,
 //! and the calls allowed at once ramp back up (1, 2, 4, ... per success).
 //! A poison record (500 while others succeed) never opens it: the streak
@@ -198,10 +198,10 @@ pub enum TurnKind {
 }
 
 /// The wait before the probe after `failed` failed probes, in ms: the base
-/// grown by half per failure, capped, with ±20% jitter so that processes
+/// grown by a quarter per failure, capped, with ±20% jitter so that processes
 /// sharing a store do not probe in step.
 fn probe_wait(policy: &Policy, failed: u32) -> u64 {
-    let grown = policy.probe_base.as_secs_f64() * 1.5f64.powi(failed.min(64) as i32);
+    let grown = policy.probe_base.as_secs_f64() * 1.25f64.powi(failed.min(64) as i32);
     let capped = grown.min(policy.probe_cap.as_secs_f64());
     let jittered = capped * (0.8 + 0.4 * fastrand::f64());
     (jittered * 1000.0) as u64
@@ -456,7 +456,7 @@ mod tests {
         s.report(3_010, &failed(9), &p);
         assert!(s.open);
         let next = s.next_probe_ms;
-        assert!(next >= 3_010 + 1_200 - 1, "the wait grows: {next}");
+        assert!(next >= 3_010 + 1_000 - 1, "the wait grows: {next}");
         assert!(matches!(s.turn(next - 1, 0, &p), TurnKind::Wait(_)));
         assert_eq!(s.turn(next, 0, &p), TurnKind::Probe);
         s.report(next + 5, &Signal::Answered, &p);

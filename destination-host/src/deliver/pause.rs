@@ -40,7 +40,7 @@ pub(super) async fn gate(flow: &Flow) -> Gate {
                 if st.open {
                     flow.outage.paused(&st.last_failure);
                     let failing = Duration::from_millis(now_ms().saturating_sub(st.open_since_ms));
-                    if failing > flow.opts.max_outage {
+                    if flow.outage.paused_for() > flow.opts.max_outage {
                         let why = format!(
                             "the origin has been failing for {} (last: {}), longer than the {} the flow waits",
                             human(failing),
@@ -102,6 +102,11 @@ impl OutageClock {
                 human(d)
             );
         }
+    }
+
+    /// How long the pause going on has lasted (zero when not paused).
+    pub(super) fn paused_for(&self) -> Duration {
+        lock(&self.0).since.map_or(Duration::ZERO, |s| s.elapsed())
     }
 
     /// `(pauses, total paused ms)`, counting a pause still going on.
