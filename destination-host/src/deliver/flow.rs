@@ -20,6 +20,8 @@ pub(super) struct Pending {
     pub(super) hash: Option<String>,
     /// Attempts made so far.
     pub(super) attempts: u32,
+    /// An earlier attempt may have been applied (sticky; passed to `send`).
+    pub(super) maybe_applied: bool,
 }
 
 impl Pending {

@@ -97,7 +97,8 @@ pub(super) async fn handle_outcomes(
 
 /// A transient failure: counted, then retried later or, out of attempts,
 /// dead-lettered `retries_exhausted`.
-fn on_retry(flow: &Flow, t: &mut Tally, p: Pending, r: Retry) {
+fn on_retry(flow: &Flow, t: &mut Tally, mut p: Pending, r: Retry) {
+    p.maybe_applied |= r.maybe_applied;
     if r.code.starts_with("rate_limited")
         && let Some(ex) = &r.exchange
         && !t.limited.contains(&ex.request.records)
@@ -116,7 +117,6 @@ fn on_retry(flow: &Flow, t: &mut Tally, p: Pending, r: Retry) {
         t.done += 1;
     } else if t.outage {
         // The origin's failure, not the record's: this attempt is not charged.
-        let mut p = p;
         p.attempts -= 1;
         if flow.circuit.is_open() {
             flow.outage.paused(&r.message);

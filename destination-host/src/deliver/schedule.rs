@@ -101,6 +101,7 @@ fn admit(flow: &Flow, item: InputItem, hash: Option<String>) -> Option<Pending> 
             json,
             hash,
             attempts: 0,
+            maybe_applied: false,
         }),
     }
 }

@@ -182,6 +182,7 @@ async fn call_send(
         .map(|p| InputRecord {
             index: p.index,
             json: p.json.clone(),
+            maybe_applied: p.maybe_applied,
         })
         .collect();
     let before = guest.stats().requests.load(Ordering::Relaxed);
