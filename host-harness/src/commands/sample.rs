@@ -21,7 +21,6 @@ pub async fn run(common: &Common, limit: usize) -> anyhow::Result<u8> {
                 index,
                 json,
                 maybe_applied: false,
-                maybe_applied: false,
             }),
             InputItem::Bad {
                 index,
