@@ -103,6 +103,13 @@ pub fn check_path(path: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// The headers the host adds to every request besides the credential
+/// (`Authorization`), as `sample` shows them too.
+pub const HOST_HEADERS: [(&str, &str); 2] = [
+    ("content-type", "application/json"),
+    ("accept", "application/json"),
+];
+
 /// The HTTP client every flow of a sandbox shares: no redirects, no proxy
 /// from the environment, keep-alive connections.
 pub fn client() -> reqwest::Result<reqwest::Client> {
@@ -205,14 +212,9 @@ impl HttpCtx {
             headers.append(n, v);
         }
         headers.insert(reqwest::header::AUTHORIZATION, self.authorization.clone());
-        headers.insert(
-            reqwest::header::CONTENT_TYPE,
-            reqwest::header::HeaderValue::from_static("application/json"),
-        );
-        headers.insert(
-            reqwest::header::ACCEPT,
-            reqwest::header::HeaderValue::from_static("application/json"),
-        );
+        for (name, value) in HOST_HEADERS {
+            headers.insert(name, reqwest::header::HeaderValue::from_static(value));
+        }
         if let Some(InProcess(answer)) = &self.in_process {
             self.stats.requests.fetch_add(1, Ordering::Relaxed);
             return Ok(answer.clone());

@@ -14,6 +14,7 @@ pub async fn run(port: u16, api_key: Option<String>) -> anyhow::Result<u8> {
     let mock = MockAshby::start(cfg)?;
     println!("mock Ashby listening on {}", mock.base_url());
     println!("API key: {}", mock.api_key());
+    println!("fixtures: {}", mock_ashby::fixtures::ids());
     println!("(Ctrl-C to stop)");
     tokio::signal::ctrl_c()
         .await

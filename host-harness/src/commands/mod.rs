@@ -84,10 +84,14 @@ pub fn tenant_for(base_url: Option<String>) -> anyhow::Result<(Tenant, Option<Mo
     }
 }
 
+/// A planned request as `sample` and `test` show it: the URL, and the
+/// headers exactly as the host sends them, the credential redacted.
 pub fn shown_request(origin: &Origin, r: &PlannedRequest) -> Value {
     let mut headers = serde_json::Map::new();
     headers.insert("Authorization".into(), json!(REDACTED_AUTHORIZATION));
-    headers.insert("Content-Type".into(), json!("application/json"));
+    for (name, value) in destination_host::http_import::HOST_HEADERS {
+        headers.insert(name.into(), json!(value));
+    }
     for h in &r.headers {
         headers.insert(h.name.clone(), json!(h.value));
     }
