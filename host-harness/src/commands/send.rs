@@ -54,6 +54,14 @@ pub async fn run(
         );
         return Ok(code);
     }
+    if let Some(h) = report.halt.as_ref().filter(|h| h.code == "outage") {
+        eprintln!(
+            "error: halted (outage): {}; {} record(s) were not attempted, and the same command with --journal resumes.",
+            h.message.trim_end_matches('.'),
+            s.not_attempted
+        );
+        return Ok(2);
+    }
     if let Some(h) = &report.halt {
         let perm = h
             .permission

@@ -767,3 +767,45 @@ fn sigterm_mid_run_writes_a_complete_summary_and_the_journal_resumes() {
         n - journaled.len()
     );
 }
+
+#[test]
+fn an_outage_longer_than_max_outage_halts_with_exit_2_and_one_sentence() {
+    let dir = tempfile::tempdir().unwrap();
+    let mock = mock_with(MockConfig::default());
+    mock.inject(Fault::once(FaultKind::ServerError(503)).with_times(u32::MAX));
+    let config = write(dir.path(), "c.json", r#"{"template":"create-candidate"}"#);
+    let text: String = (0..20)
+        .map(|i| format!("{{\"name\":\"O{i}\",\"email\":\"o{i}@example.com\"}}\n"))
+        .collect();
+    let input = write(dir.path(), "in.jsonl", &text);
+    let out = bin()
+        .env("ASHBY_API_KEY", KEY)
+        .args(["send", "--max-outage", "2s", "--base-url", &mock.base_url()])
+        .args(config_and_input(&config, &input))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("pausing the flow"), "{err}");
+    let last = err.lines().last().unwrap();
+    assert!(
+        last.starts_with("error: halted (outage): the origin has been failing for")
+            && last.contains("HTTP 503")
+            && last.contains("20 record(s) were not attempted"),
+        "{err}"
+    );
+    let s: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (s["dead_lettered"].as_u64(), s["not_attempted"].as_u64()),
+        (Some(0), Some(20)),
+        "{s}"
+    );
+    assert_eq!(s["outage_pauses"], 1, "{s}");
+    let bad = bin()
+        .args(["send", "--max-outage", "soon"])
+        .args(config_and_input(&config, &input))
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("--max-outage"));
+}
