@@ -242,6 +242,10 @@ pub struct HttpCtx {
     /// The one method the destination declared in `configure`; `None`
     /// before that, when every request is denied.
     pub method: Option<String>,
+    circuit: crate::circuit::Circuit,
+    /// Set while this instance sends a probe: its requests pass the open
+    /// circuit (the delivery loop lets one probe out at a time).
+    pub probe: bool,
     /// Set after a halt: every further request is denied.
     pub halted: bool,
     /// Benchmarks only: answer in process instead of over the network.
@@ -268,7 +272,7 @@ impl HttpCtx {
         authorization.set_sensitive(true);
         HttpCtx {
             client,
-            origin,
+            origin: origin.clone(),
             authorization,
             timeout: limits.http_timeout,
             max_response_bytes: limits.max_response_bytes,
@@ -277,6 +281,8 @@ impl HttpCtx {
             bucket: limits.rate.map(|r| crate::rate::bucket_for(key, r)),
             redactor: key.redactor(),
             method: None,
+            circuit: crate::circuit::for_origin(&origin),
+            probe: false,
             halted: false,
             in_process: None,
         }
@@ -302,6 +308,13 @@ impl HttpCtx {
             self.stats.requests.fetch_add(1, Ordering::Relaxed);
             return Ok(answer.clone());
         }
+        if !self.probe && self.circuit.is_open() {
+            return Err(Error::Connect(
+                "not sent: the origin is failing and the flow is paused (its circuit is open)"
+                    .into(),
+            ));
+        }
+        let key = crate::circuit::request_key(&req.path, &req.body);
         let url = format!("{}{}", self.origin.as_str(), req.path);
         if let Some(b) = &self.bucket {
             b.acquire().await;
@@ -364,13 +377,16 @@ impl HttpCtx {
                 body: self.redactor.bytes(body),
             })
         };
-        match tokio::time::timeout(self.timeout, fut).await {
+        let result = match tokio::time::timeout(self.timeout, fut).await {
             Ok(r) => r,
             Err(_) => Err(Error::Timeout(format!(
                 "no complete response within {:?}",
                 self.timeout
             ))),
-        }
+        };
+        self.circuit
+            .report(&crate::circuit::signal_of(&result, key));
+        result
     }
 }
 
