@@ -244,6 +244,10 @@ pub struct HttpCtx {
     /// The one method the destination declared in `configure`; `None`
     /// before that, when every request is denied.
     pub method: Option<String>,
+    circuit: crate::circuit::Circuit,
+    /// Set while this instance sends a probe: its requests pass the open
+    /// circuit (the delivery loop lets one probe out at a time).
+    pub probe: bool,
     /// Set after a halt: every further request is denied.
     pub halted: bool,
     /// Benchmarks only: answer in process instead of over the network.
@@ -283,6 +287,8 @@ impl HttpCtx {
             bucket: limits.rate.map(|r| crate::rate::bucket_for(key, r)),
             redactor: key.redactor(),
             method: None,
+            circuit: crate::circuit::for_origin(&origin),
+            probe: false,
             halted: false,
             in_process: None,
             metrics: metrics.http(origin.as_str()),
@@ -319,6 +325,13 @@ impl HttpCtx {
                 .in_process(method_name, &req.path, answer.status);
             return Ok(answer.clone());
         }
+        if !self.probe && self.circuit.is_open() {
+            return Err(Error::Connect(
+                "not sent: the origin is failing and the flow is paused (its circuit is open)"
+                    .into(),
+            ));
+        }
+        let key = crate::circuit::request_key(&req.path, &req.body);
         let url = format!("{}{}", self.origin.as_str(), req.path);
         if let Some(b) = &self.bucket {
             let waiting = Instant::now();
@@ -396,6 +409,18 @@ impl HttpCtx {
                 self.timeout
             ))),
         };
+        let signal = crate::circuit::signal_of(&result, key);
+        self.circuit.report(&signal);
+        if self.probe || matches!(signal, crate::circuit::Signal::Failed { .. }) {
+            // Only a failure opens the circuit and only a probe's answer
+            // closes it: then this flow's gauge follows the shared circuit.
+            let state = if self.circuit.is_open() {
+                crate::metrics::CircuitState::Open
+            } else {
+                crate::metrics::CircuitState::Closed
+            };
+            self.metrics.flow().set_circuit_state(state);
+        }
         attempt.finish(result)
     }
 }

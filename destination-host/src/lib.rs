@@ -6,7 +6,8 @@
 //!   [`origin`], [`input`], [`guest_log`], [`world`], [`text`] (terminal-safe
 //!   text), [`unwind`] (panics caught), [`guest_text`] (the key redacted
 //!   from what a guest wrote), [`metrics`];
-//! - [`rate`] (a token bucket per API key), then [`limits`] (what a tenant
+//! - [`rate`] (a token bucket per API key) and [`circuit`] (a circuit per
+//!   origin: an outage pauses the flows, not the records), then [`limits`] (what a tenant
 //!   flow is granted) and [`engine`] (wasmtime's engine, pooling, the
 //!   compiled-component cache);
 //! - [`http_import`]: the component's only import, `http.send`, the one
@@ -36,6 +37,7 @@ macro_rules! message_error {
 }
 
 pub mod bindings;
+pub mod circuit;
 pub mod deliver;
 pub mod engine;
 pub mod guest_log;

@@ -2,7 +2,9 @@
 //!
 //! Exit codes: 0 every record delivered; 1 finished with some records
 //! dead-lettered (for `sample --strict` and `test`: a record with an error);
-//! 2 could not run or halted; 141 standard output was closed by its reader.
+//! 2 could not run or halted (an outage longer than `--max-outage` too);
+//! 130/143 `send`/`replay` stopped by SIGINT/SIGTERM; 141 standard output
+//! was closed by its reader.
 //!
 //! This file parses the command line and dispatches; each command is a
 //! module of `commands/`, the shared flags are in `args.rs`.

@@ -1,8 +1,10 @@
 //! The state one run's workers share: options, counters, the halt, the
 //! bound on records in flight, and the outputs.
 
+use super::pause::OutageClock;
 use super::sinks::{Sinks, lock};
 use super::{HaltInfo, Options};
+use crate::circuit::Circuit;
 use crate::journal::{Done, Entry};
 use crate::metrics::FlowMetrics;
 use serde_json::Value;
@@ -20,6 +22,8 @@ pub(super) struct Pending {
     /// Requests sent for it so far (a deferral the plugin held back is
     /// not one).
     pub(super) attempts: u32,
+    /// An earlier attempt may have been applied (sticky; passed to `send`).
+    pub(super) maybe_applied: bool,
 }
 
 impl Pending {
@@ -36,6 +40,8 @@ impl Pending {
 /// The run's counters (see [`super::Summary`] for what each means).
 #[derive(Default)]
 pub(super) struct Counters {
+    pub(super) input: AtomicU64,
+    pub(super) resumed: AtomicU64,
     pub(super) delivered: AtomicU64,
     pub(super) dead: AtomicU64,
     pub(super) not_attempted: AtomicU64,
@@ -66,6 +72,10 @@ pub(super) struct Flow {
     pub(super) in_flight_cap: usize,
     /// This flow's metric handles.
     pub(super) metrics: FlowMetrics,
+    /// The origin's circuit, shared with every flow using the origin.
+    pub(super) circuit: Circuit,
+    /// This flow's pauses for outages.
+    pub(super) outage: OutageClock,
 }
 
 impl Flow {
@@ -73,11 +83,18 @@ impl Flow {
         opts: Options,
         sinks: Sinks,
         in_flight_cap: usize,
+        circuit: Circuit,
         metrics: FlowMetrics,
     ) -> Flow {
-        metrics.set_circuit_state(crate::metrics::CircuitState::Closed);
+        metrics.set_circuit_state(if circuit.is_open() {
+            crate::metrics::CircuitState::Open
+        } else {
+            crate::metrics::CircuitState::Closed
+        });
         Flow {
             metrics,
+            circuit,
+            outage: OutageClock::default(),
             opts,
             counts: Counters::default(),
             sinks,
@@ -88,9 +105,14 @@ impl Flow {
         }
     }
 
-    /// Whether the flow halted: nothing new is sent.
+    /// Whether the flow halted or was asked to stop: nothing new is sent.
     pub(super) fn halted(&self) -> bool {
-        self.halted.load(Ordering::Relaxed)
+        self.halted.load(Ordering::Relaxed) || self.stopping()
+    }
+
+    /// Whether the caller asked the flow to stop (a signal).
+    pub(super) fn stopping(&self) -> bool {
+        self.opts.stop.as_ref().is_some_and(|s| s.is_set())
     }
 
     /// Stops the flow; the first halt's reason is kept.

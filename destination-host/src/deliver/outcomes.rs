@@ -12,6 +12,9 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
 
+/// How often a waiting retry looks for a halt.
+const LOOK_AGAIN: Duration = Duration::from_millis(100);
+
 /// What one call's outcomes left to do.
 #[derive(Default)]
 struct Tally {
@@ -19,6 +22,11 @@ struct Tally {
     published: Vec<Exchange>,
     /// Records to send again later.
     retry_later: Vec<Pending>,
+    /// Records that failed in an outage: sent again when the circuit lets
+    /// them, their attempt not charged.
+    uncharged: Vec<Pending>,
+    /// Whether the origin's circuit is open or opened during the call.
+    outage: bool,
     /// The longest `Retry-After` among them.
     retry_after: Option<Duration>,
     /// Records that reached a final outcome (their permits come back).
@@ -37,9 +45,14 @@ pub(super) async fn handle_outcomes(
     tx: &mpsc::UnboundedSender<Job>,
     records: Vec<Pending>,
     outcomes: Vec<RecordOutcome>,
+    opened_before: u64,
 ) {
     let mut by_index = outcomes_by_index(&records, outcomes);
-    let mut t = Tally::default();
+    let st = flow.circuit.state();
+    let mut t = Tally {
+        outage: st.open || st.opened != opened_before,
+        ..Tally::default()
+    };
     for mut p in records {
         let Some(outcome) = by_index.remove(&p.index) else {
             // Nothing says whether it reached the remote: dead-lettered, so
@@ -84,6 +97,9 @@ pub(super) async fn handle_outcomes(
     flow.sinks.commit(t.finished);
     flow.release(t.done);
     schedule_retry(flow, tx, t.retry_later, t.retry_after);
+    if !t.uncharged.is_empty() {
+        let _ = tx.send(Some(t.uncharged));
+    }
 }
 
 /// Whether an outcome stands for a request that was sent. A `deferred`
@@ -122,7 +138,8 @@ fn outcomes_by_index(records: &[Pending], outcomes: Vec<RecordOutcome>) -> HashM
 
 /// A transient failure: counted, then retried later or, out of attempts,
 /// dead-lettered `retries_exhausted`.
-fn on_retry(flow: &Flow, t: &mut Tally, p: Pending, r: Retry) {
+fn on_retry(flow: &Flow, t: &mut Tally, mut p: Pending, r: Retry) {
+    p.maybe_applied |= r.maybe_applied;
     if r.code.starts_with("rate_limited")
         && let Some(ex) = &r.exchange
         && !t.limited.contains(&ex.request.records)
@@ -139,6 +156,16 @@ fn on_retry(flow: &Flow, t: &mut Tally, p: Pending, r: Retry) {
     if flow.halted() {
         flow.not_attempted(1);
         t.done += 1;
+    } else if t.outage {
+        // The origin's failure, not the record's: this attempt is not charged
+        // (a deferral was not counted as one).
+        if !(r.code == DEFERRED && r.exchange.is_none()) {
+            p.attempts = p.attempts.saturating_sub(1);
+        }
+        if flow.circuit.is_open() {
+            flow.outage.paused(&r.message);
+        }
+        t.uncharged.push(p);
     } else if p.attempts >= flow.opts.retry.max_attempts {
         let why = format!(
             "gave up after {} attempts; last error {}: {}",
@@ -190,12 +217,15 @@ fn schedule_retry(
         records = n, delay_seconds = delay.as_secs_f64(),
         "{n} record(s) to be sent again in {delay:?}"
     );
-    let tx = tx.clone();
-    let waiting = flow.clone();
+    let (tx, flow) = (tx.clone(), flow.clone());
     tokio::spawn(async move {
-        tokio::time::sleep(delay).await;
-        waiting
-            .counts
+        // A halt or a stop cuts the wait short: the records come back at once
+        // (to be reported not attempted).
+        let until = tokio::time::Instant::now() + delay;
+        while !flow.halted() && tokio::time::Instant::now() < until {
+            tokio::time::sleep_until(until.min(tokio::time::Instant::now() + LOOK_AGAIN)).await;
+        }
+        flow.counts
             .retrying
             .fetch_sub(n, std::sync::atomic::Ordering::Relaxed);
         let _ = tx.send(Some(records));

@@ -4,6 +4,7 @@
 
 use super::flow::{Flow, Pending, add};
 use super::outcomes::handle_outcomes;
+use super::pause::{Gate, gate};
 use crate::sandbox::{Guest, GuestFault, InputRecord, RecordOutcome, Sandbox, Tenant};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -38,13 +39,24 @@ pub(super) async fn worker(
         let job = { rx.lock().await.recv().await };
         let Some(Some(records)) = job else { return };
         let n = records.len();
-        if flow.halted() {
-            flow.not_attempted(n as u64);
-            flow.release(n);
-            continue;
+        let (records, probe, _permit) = match gate(&flow).await {
+            Gate::Halted => {
+                flow.not_attempted(n as u64);
+                flow.release(n);
+                continue;
+            }
+            Gate::Go(permit) => (records, false, permit),
+            Gate::Probe(permit) => (probe_one(records, &tx), true, permit),
+        };
+        let opened = flow.circuit.state().opened;
+        guest.set_probe(probe);
+        let caught =
+            crate::unwind::caught(run_job(&mut guest, &make, &flow, &tx, records, opened)).await;
+        guest.set_probe(false);
+        if probe {
+            flow.circuit.end_probe();
         }
-        let job = run_job(&mut guest, &make, &flow, &tx, records);
-        if let Err(panic) = crate::unwind::caught(job).await {
+        if let Err(panic) = caught {
             // A host bug outside any guest call (those are caught in the
             // sandbox and are plugin faults): the flow stops, and the job's
             // permits come back so the run still ends with a summary.
@@ -54,22 +66,24 @@ pub(super) async fn worker(
             );
             tracing::error!("{why}");
             flow.halt("host_fault", &why, None);
-            add(&flow.counts.not_attempted, n as u64);
+            flow.not_attempted(n as u64);
             flow.release(n);
         }
     }
 }
 
 /// One job: `send`, then the policy on its outcomes, or fault containment.
+/// `opened` is the circuit's open count when the call started.
 async fn run_job(
     guest: &mut Guest,
     make: &Make<'_>,
     flow: &Arc<Flow>,
     tx: &mpsc::UnboundedSender<Job>,
     records: Vec<Pending>,
+    opened: u64,
 ) {
     match call_send(guest, flow, &records).await {
-        Ok(outcomes) => handle_outcomes(guest, flow, tx, records, outcomes).await,
+        Ok(outcomes) => handle_outcomes(guest, flow, tx, records, outcomes, opened).await,
         Err(fault) => {
             let tenant = crate::text::one_line(&make.tenant.name);
             tracing::warn!(tenant = %tenant, "plugin fault in tenant {tenant}: {fault}");
@@ -78,6 +92,15 @@ async fn run_job(
             }
         }
     }
+}
+
+/// A probe is one record: the rest of the job goes back on the queue.
+fn probe_one(mut records: Vec<Pending>, tx: &mpsc::UnboundedSender<Job>) -> Vec<Pending> {
+    let rest = records.split_off(1.min(records.len()));
+    if !rest.is_empty() {
+        let _ = tx.send(Some(rest));
+    }
+    records
 }
 
 /// After a fault: a fresh instance, then each record alone, once; a record
@@ -100,7 +123,10 @@ async fn one_by_one(
     let mut records = records.into_iter();
     while let Some(p) = records.next() {
         match call_send(&mut guest, flow, std::slice::from_ref(&p)).await {
-            Ok(outcomes) => handle_outcomes(&mut guest, flow, tx, vec![p], outcomes).await,
+            Ok(outcomes) => {
+                let opened = flow.circuit.state().opened;
+                handle_outcomes(&mut guest, flow, tx, vec![p], outcomes, opened).await
+            }
             Err(f2) => {
                 let tenant = crate::text::one_line(&make.tenant.name);
                 tracing::warn!(
@@ -182,6 +208,7 @@ async fn call_send(
         .map(|p| InputRecord {
             index: p.index,
             json: p.json.clone(),
+            maybe_applied: p.maybe_applied,
         })
         .collect();
     guest.set_resend_count(records.iter().map(|p| p.attempts).max().unwrap_or(0));

@@ -20,7 +20,11 @@ pub async fn run(common: &Common, limit: usize, strict: bool) -> anyhow::Result<
     let items = input::open_source(&common.source(config::cell_types(&text, builtin)))?;
     for item in items.take(limit) {
         match item {
-            InputItem::Record { index, json } => records.push(InputRecord { index, json }),
+            InputItem::Record { index, json } => records.push(InputRecord {
+                index,
+                json,
+                maybe_applied: false,
+            }),
             InputItem::Bad {
                 index,
                 code,

@@ -9,10 +9,12 @@ use crate::args::{Common, Delivery};
 use crate::metrics_server;
 use crate::paths::{self, Named};
 use anyhow::Context as _;
-use destination_host::deliver::{self, Report, Summary};
+use destination_host::deliver::{self, Report, StopSignal, Summary};
 use destination_host::input;
 use destination_host::text::one_line;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, Ordering};
 
 /// `send`: every record of the input.
 pub async fn send(
@@ -169,6 +171,7 @@ impl Prepared {
             None => None,
         };
         let (tenant, _mock) = tenant_for(delivery.base_url.clone())?;
+        let signal = opts.stop.clone().map(on_signals).transpose()?;
         let report = deliver::run(&self.runtime, &tenant, &self.config, items, opts).await?;
         for w in &report.warnings {
             tracing::warn!(name: "destination.config.warning", "warning: {}", one_line(w));
@@ -177,6 +180,16 @@ impl Prepared {
         let text = serde_json::to_string_pretty(s)?;
         crate::out::line(&text)?;
         let mut code = warn_after(&report);
+        if report.stopped {
+            let (name, sig_code) = signal.map_or(("a signal", 130), |s| s.first());
+            tracing::warn!(
+                name: "destination.run.stopped",
+                signal = name, not_attempted = s.not_attempted,
+                "stopped by {name}: {} record(s) were not attempted; the same command with --journal resumes",
+                s.not_attempted
+            );
+            code = sig_code;
+        }
         if let Some((p, f)) = self.summary_file {
             use std::io::Write as _;
             let mut f = f;
@@ -221,6 +234,16 @@ fn warn_after(report: &Report) -> u8 {
             name: "destination.webhook.failed",
             "warning: {failed} response-webhook record(s) were not accepted by --responses-url"
         );
+    }
+    if let Some(h) = report.halt.as_ref().filter(|h| h.code == "outage") {
+        tracing::error!(
+            name: "destination.run.halted",
+            code = "outage", not_attempted = s.not_attempted,
+            "error: halted (outage): {}; {} record(s) were not attempted, and the same command with --journal resumes.",
+            one_line(h.message.trim_end_matches('.')),
+            s.not_attempted
+        );
+        return 2;
     }
     if let Some(h) = &report.halt {
         let perm = h
@@ -269,7 +292,9 @@ fn log_verdict(report: &Report, line: &str, exit_code: u8) {
 /// letters went.
 fn verdict(report: &Report, dead_letter: Option<&Path>) -> String {
     let s: &Summary = &report.summary;
-    let word = if report.halt.is_some() {
+    let word = if report.stopped {
+        "stopped"
+    } else if report.halt.is_some() {
         "halted"
     } else if s.dead_lettered > 0 {
         "done with dead letters"
@@ -289,4 +314,51 @@ fn verdict(report: &Report, dead_letter: Option<&Path>) -> String {
         s.not_attempted,
         s.elapsed_ms as f64 / 1000.0
     )
+}
+
+/// The first signal received, once one is.
+struct Received(Arc<AtomicU8>);
+
+impl Received {
+    /// The signal's name and the exit code it asks for.
+    fn first(&self) -> (&'static str, u8) {
+        match self.0.load(Ordering::SeqCst) {
+            143 => ("SIGTERM", 143),
+            _ => ("SIGINT", 130),
+        }
+    }
+}
+
+/// On the first SIGINT or SIGTERM, stops the run gracefully; on a second,
+/// exits at once (the journal, synced per record, keeps that safe).
+fn on_signals(stop: StopSignal) -> anyhow::Result<Received> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut int = signal(SignalKind::interrupt()).context("listening for SIGINT")?;
+    let mut term = signal(SignalKind::terminate()).context("listening for SIGTERM")?;
+    let first = Arc::new(AtomicU8::new(0));
+    let seen = first.clone();
+    tokio::spawn(async move {
+        let (name, code) = tokio::select! {
+            _ = int.recv() => ("SIGINT", 130),
+            _ = term.recv() => ("SIGTERM", 143),
+        };
+        seen.store(code, Ordering::SeqCst);
+        tracing::warn!(
+            name: "destination.run.stopping",
+            signal = name,
+            "{name}: stopping: no new records are sent; requests in flight may finish (a second signal stops at once)"
+        );
+        stop.trigger();
+        tokio::select! {
+            _ = int.recv() => {},
+            _ = term.recv() => {},
+        }
+        tracing::warn!(
+            name: "destination.run.stopping",
+            signal = name,
+            "stopping at once: records not journaled are sent again by the same command with --journal"
+        );
+        std::process::exit(i32::from(code));
+    });
+    Ok(Received(first))
 }

@@ -83,7 +83,9 @@ export class Flow {
   /** One `send` call; a trap or a refused call throws a fault. */
   callSend(records) {
     try {
-      const input = records.map((p) => ({ index: BigInt(p.index), json: p.json }));
+      const input = records.map((p) => ({
+        index: BigInt(p.index), json: p.json, maybeApplied: Boolean(p.maybeApplied),
+      }));
       return this.inst.send(input);
     } catch (e) {
       const why = e && 'payload' in e ? `send refused the call: ${JSON.stringify(e.payload)}` : String(e?.message ?? e);
@@ -173,6 +175,8 @@ export class Flow {
       } else {
         this.countRateLimited(v, limited);
         note(v.exchange);
+        // The write may have been applied: its next attempts look first.
+        if (v.maybeApplied) p.maybeApplied = true;
         if (this.state.halted) {
           this.counts.notAttempted += 1;
         } else if (p.attempts >= this.opts.maxAttempts) {

@@ -206,15 +206,17 @@ class Destination:
         return self._call("configure", config)
 
     def send(self, records):
-        """One outcome record per input record; raises CallError or a trap."""
-        return self._call("send", [_input(i, j) for i, j in records])
+        """One outcome record per input record; raises CallError or a trap.
+        `records` are `(index, json, maybe_applied)`."""
+        return self._call("send", [_input(i, j, m) for i, j, m in records])
 
     def on_response(self, exchange):
         """The response-webhook JSON text, or None."""
         return self._call("on-response", exchange)
 
 
-def _input(index: int, json_text: str):
+def _input(index: int, json_text: str, maybe_applied: bool):
     r = wc.Record()
     r.index, r.json = index, json_text
+    setattr(r, "maybe-applied", maybe_applied)
     return r

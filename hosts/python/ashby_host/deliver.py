@@ -62,10 +62,11 @@ class Lines:
 class Pending:
     """A record on its way: its input index, JSON text and attempts so far."""
 
-    __slots__ = ("index", "json", "attempts")
+    __slots__ = ("index", "json", "attempts", "maybe_applied")
 
     def __init__(self, index: int, json_text: str):
         self.index, self.json, self.attempts = index, json_text, 0
+        self.maybe_applied = False
 
 
 def _same_exchange(a, b) -> bool:
@@ -109,7 +110,7 @@ class Flow:
     def call_send(self, records):
         """One `send` call; a trap or a refused call raises RuntimeError."""
         try:
-            return self.inst.send([(p.index, p.json) for p in records])
+            return self.inst.send([(p.index, p.json, p.maybe_applied) for p in records])
         except CallError as e:
             raise RuntimeError(f"send refused the call: {e}") from None
         except wasmtime.WasmtimeError as e:
@@ -193,6 +194,9 @@ class Flow:
             else:
                 self.count_rate_limited(v, limited)
                 note(v.exchange)
+                # The write may have been applied: its next attempts look first.
+                if getattr(v, "maybe-applied", False):
+                    p.maybe_applied = True
                 if self.state.halted:
                     self.not_attempted += 1
                 elif p.attempts >= self.opts.max_attempts:

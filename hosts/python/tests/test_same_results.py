@@ -57,6 +57,10 @@ def outcome(host, tmp_path, case):
         m.stop()
     summary = dict(r["summary"] or {})
     summary.pop("elapsed_ms", None)
+    # The Rust host's circuit per origin (issue 11) is not in the reference
+    # hosts: its counters are left out of the comparison.
+    for k in ("outage_pauses", "outage_ms"):
+        summary.pop(k, None)
     dead = [(d["index"], d["code"], d["attempts"], d["record"]) for d in r["dead_letters"]]
     return r["code"], summary, dead
 

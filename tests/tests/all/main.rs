@@ -9,6 +9,7 @@ mod delivery;
 mod fuzz_props;
 mod isolation;
 mod observability;
+mod outage;
 mod property;
 mod secrets;
 mod templates;

@@ -108,6 +108,7 @@ fn each_fault_is_counted_by_kind() {
             let record = InputRecord {
                 index: 0,
                 json: "{}".into(),
+                maybe_applied: false,
             };
             g.send(vec![record])
                 .await

@@ -44,10 +44,12 @@ fn the_api_key_never_enters_guest_memory() {
                 InputRecord {
                     index: 0,
                     json: json!({"name": marker}).to_string(),
+                    maybe_applied: false,
                 },
                 InputRecord {
                     index: 1,
                     json: json!({"name": "Second Record"}).to_string(),
+                    maybe_applied: false,
                 },
             ])
             .await
@@ -163,6 +165,7 @@ fn a_reflecting_origin_hands_the_guest_no_key() {
         let record = InputRecord {
             index: 0,
             json: json!({}).to_string(),
+            maybe_applied: false,
         };
         let out = inst.send(vec![record]).await.unwrap().unwrap();
         let Outcome::Rejected(r) = &out[0].outcome else {
