@@ -156,13 +156,20 @@ export class Flow {
     const limited = [];
     let floor = null;
     for (const p of records) {
-      p.attempts += 1;
       const o = byIndex.get(p.index);
       if (!o) {
+        p.attempts += 1;
         this.deadLetter(p.index, recordValue(p.json), 'plugin_error', 'the plugin returned no outcome for this record', p.attempts);
         continue;
       }
       const v = o.val;
+      // As the Rust host: an attempt is a request actually sent (a `deferred`
+      // retry without an exchange was held back by the plugin), and a retry
+      // is a record sent again.
+      if (!(o.tag === 'retry' && v.code === 'deferred' && !v.exchange)) {
+        if (p.attempts > 0) this.counts.retries += 1;
+        p.attempts += 1;
+      }
       if (o.tag === 'delivered') {
         this.counts.delivered += 1;
         note(v.exchange);
@@ -193,7 +200,6 @@ export class Flow {
     if (later.length) {
       const attempts = Math.max(...later.map((p) => p.attempts));
       const delay = backoffMs(this.opts, attempts, floor);
-      this.counts.retries += later.length;
       this.retryQueue.push({ due: Date.now() + delay, records: later });
     }
   }

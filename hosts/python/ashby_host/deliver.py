@@ -175,13 +175,20 @@ class Flow:
                 published.append(ex)
 
         for p in records:
-            p.attempts += 1
             o = by_index.get(p.index)
             if o is None:
+                p.attempts += 1
                 self.dead_letter(p.index, record_value(p.json), "plugin_error",
                                  "the plugin returned no outcome for this record", p.attempts)
                 continue
             v = o.payload
+            # As the Rust host: an attempt is a request actually sent (a
+            # `deferred` retry without an exchange was held back by the
+            # plugin), and a retry is a record sent again.
+            if not (o.tag == "retry" and v.code == "deferred" and v.exchange is None):
+                if p.attempts > 0:
+                    self.retries += 1
+                p.attempts += 1
             if o.tag == "delivered":
                 self.delivered += 1
                 note(v.exchange)
@@ -213,7 +220,6 @@ class Flow:
         if later:
             attempts = max(p.attempts for p in later)
             delay = backoff(self.opts.backoff_base, self.opts.backoff_cap, attempts, floor)
-            self.retries += len(later)
             self.retry_queue.append((time.monotonic() + delay, later))
 
     def count_rate_limited(self, v, limited) -> None:
