@@ -1,7 +1,7 @@
 //! The component glue: wit-bindgen's generated types and the exported
-//! `destination` implementation, delegating to [`crate::core`].
+//! `destination` implementation, delegating to [`crate::destination`].
 
-use crate::core::{Destination, MAX_RECORDS_PER_CALL};
+use crate::destination::{Destination, MAX_RECORDS_PER_CALL};
 use crate::types as core_types;
 use std::sync::OnceLock;
 
