@@ -147,7 +147,7 @@ fn known_fields(
         .cloned()
         .collect();
     let fate = match cfg.unknown_fields {
-        UnknownFields::Send => format!("it is sent as is with {}", t.endpoint),
+        UnknownFields::Send => "it is sent as is, with the record's first call".to_owned(),
         UnknownFields::Drop => "it is left out (\"unknown_fields\": \"drop\")".to_owned(),
         UnknownFields::Reject => {
             "the record is rejected (\"unknown_fields\": \"reject\")".to_owned()
