@@ -1,4 +1,4 @@
-//! cargo-fuzz target `config`: see `host_harness::fuzzing::config`.
+//! cargo-fuzz target `config`: see `test_support::fuzzing::config`.
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| host_harness::fuzzing::config(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| test_support::fuzzing::config(data));

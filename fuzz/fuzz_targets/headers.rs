@@ -1,4 +1,4 @@
-//! cargo-fuzz target `headers`: see `host_harness::fuzzing::headers`.
+//! cargo-fuzz target `headers`: see `test_support::fuzzing::headers`.
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| host_harness::fuzzing::headers(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| test_support::fuzzing::headers(data));

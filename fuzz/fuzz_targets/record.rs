@@ -1,4 +1,4 @@
-//! cargo-fuzz target `record`: see `host_harness::fuzzing::record`.
+//! cargo-fuzz target `record`: see `test_support::fuzzing::record`.
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| host_harness::fuzzing::record(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| test_support::fuzzing::record(data));

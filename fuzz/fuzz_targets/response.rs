@@ -1,4 +1,4 @@
-//! cargo-fuzz target `response`: see `host_harness::fuzzing::response`.
+//! cargo-fuzz target `response`: see `test_support::fuzzing::response`.
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| host_harness::fuzzing::response(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| test_support::fuzzing::response(data));

@@ -1,4 +1,4 @@
-//! cargo-fuzz target `url_path`: see `host_harness::fuzzing::url_path`.
+//! cargo-fuzz target `url_path`: see `test_support::fuzzing::url_path`.
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| host_harness::fuzzing::url_path(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| test_support::fuzzing::url_path(data));

@@ -5,10 +5,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "test support code")]
 
 use base64::Engine as _;
-use host_harness::http_host::Origin;
-use host_harness::mock::{MockAshby, MockConfig, fixtures};
-use host_harness::runtime::{Runtime, Tenant};
-use host_harness::secret::ApiKey;
+use destination_host::http_import::Origin;
+use destination_host::sandbox::{Sandbox, Tenant};
+use destination_host::secret::ApiKey;
+use mock_ashby::{MockAshby, MockConfig, fixtures};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -26,30 +26,31 @@ pub fn rt() -> &'static tokio::runtime::Runtime {
     })
 }
 
+/// Compiles the component at `path`, cached under target/, not in the
+/// user's home: tests write nothing outside the build tree.
+pub fn load(path: &str) -> Sandbox {
+    let opts = destination_host::engine::SandboxOptions {
+        cache_dir: Some(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/tmp/component-cache"),
+        ),
+        ..Default::default()
+    };
+    let bytes = std::fs::read(path).expect("a built component");
+    Sandbox::with_options(&bytes, &opts).expect("compiling the component")
+}
+
 /// The plugin component, compiled once per test binary.
-pub fn runtime() -> &'static Runtime {
-    static R: OnceLock<Runtime> = OnceLock::new();
-    R.get_or_init(|| {
-        // The compiled component is cached under target/, not in the user's
-        // home: tests write nothing outside the build tree.
-        let opts = host_harness::cache::RuntimeOptions {
-            cache_dir: Some(
-                std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-                    .join("../target/tmp/component-cache"),
-            ),
-            ..Default::default()
-        };
-        let bytes = std::fs::read(host_harness::PLUGIN_WASM).expect("the built plugin");
-        Runtime::with_options(&bytes, &opts).expect("compiling the plugin component")
-    })
+pub fn runtime() -> &'static Sandbox {
+    static R: OnceLock<Sandbox> = OnceLock::new();
+    R.get_or_init(|| load(test_support::PLUGIN_WASM))
 }
 
 /// Records as delivery input, indexed from 0.
-pub fn items(records: &[Value]) -> host_harness::input::Items {
-    let v: Vec<host_harness::input::InputItem> = records
+pub fn items(records: &[Value]) -> destination_host::input::Items {
+    let v: Vec<destination_host::input::InputItem> = records
         .iter()
         .enumerate()
-        .map(|(i, r)| host_harness::input::InputItem::Record {
+        .map(|(i, r)| destination_host::input::InputItem::Record {
             index: i as u64,
             json: r.to_string(),
         })
@@ -186,12 +187,9 @@ pub fn config_for(t: &plugin::templates::Template) -> String {
 }
 
 /// The test-only hostile component, compiled once per test binary.
-pub fn hostile() -> &'static Runtime {
-    static R: OnceLock<Runtime> = OnceLock::new();
-    R.get_or_init(|| {
-        Runtime::from_file(std::path::Path::new(host_harness::HOSTILE_WASM))
-            .expect("compiling the hostile component")
-    })
+pub fn hostile() -> &'static Sandbox {
+    static R: OnceLock<Sandbox> = OnceLock::new();
+    R.get_or_init(|| load(test_support::HOSTILE_WASM))
 }
 
 /// A loopback TCP server that answers every connection with one fixed HTTP

@@ -1,0 +1,21 @@
+//! The contract, as wasmtime's `bindgen!` reads it from `wit/` (the same
+//! files the guest uses), and the names the rest of the host uses for its
+//! types. A leaf: it imports nothing from this crate.
+
+#[allow(missing_docs, reason = "generated; the docs live in the WIT files")]
+mod generated {
+    wasmtime::component::bindgen!({
+        path: "../wit",
+        world: "connector",
+        imports: { default: async | trappable },
+        exports: { default: async },
+    });
+}
+
+pub use generated::connector::destination::http;
+pub use generated::connector::destination::types;
+pub use generated::connector::destination::types::{
+    CallError, ConfigError, ConfigSummary, Delivered, Exchange, Halt, InputRecord, KeyProblem,
+    Outcome, PlannedRequest, RecordOutcome, RecordProblem, Rejected, Retry, Sample, Severity,
+};
+pub use generated::{Connector, ConnectorPre};

@@ -1,0 +1,137 @@
+//! The state one run's workers share: options, counters, the halt, the
+//! bound on records in flight, and the outputs.
+
+use super::sinks::{Sinks, lock};
+use super::{HaltInfo, Options};
+use crate::journal::{Done, Entry};
+use serde_json::Value;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use tokio::sync::Semaphore;
+
+/// A record handed to `send`, with what the loop knows about it.
+#[derive(Clone)]
+pub(super) struct Pending {
+    pub(super) index: u64,
+    pub(super) json: String,
+    /// The journal's key for the record; `None` without a journal.
+    pub(super) hash: Option<String>,
+    /// Attempts made so far.
+    pub(super) attempts: u32,
+}
+
+impl Pending {
+    /// The journal entry that makes this record's outcome final.
+    pub(super) fn entry(&self, done: Done) -> Entry {
+        Entry {
+            index: self.index,
+            hash: self.hash.clone().unwrap_or_default(),
+            done,
+        }
+    }
+}
+
+/// The run's counters (see [`super::Summary`] for what each means).
+#[derive(Default)]
+pub(super) struct Counters {
+    pub(super) delivered: AtomicU64,
+    pub(super) dead: AtomicU64,
+    pub(super) not_attempted: AtomicU64,
+    pub(super) retries: AtomicU64,
+    pub(super) requests: AtomicU64,
+    pub(super) restarts: AtomicU64,
+    pub(super) rate_limited: AtomicU64,
+    pub(super) rate_limited_partner: AtomicU64,
+}
+
+/// Adds `n` to a counter.
+pub(super) fn add(c: &AtomicU64, n: u64) {
+    c.fetch_add(n, Ordering::Relaxed);
+}
+
+/// Everything the workers of one run share.
+pub(super) struct Flow {
+    pub(super) opts: Options,
+    pub(super) counts: Counters,
+    pub(super) sinks: Sinks,
+    halted: AtomicBool,
+    halt: Mutex<Option<HaltInfo>>,
+    /// One permit per record that may be between the reader and a final
+    /// outcome; the run ends when all are back.
+    pub(super) outstanding: Semaphore,
+    pub(super) in_flight_cap: usize,
+}
+
+impl Flow {
+    pub(super) fn new(opts: Options, sinks: Sinks, in_flight_cap: usize) -> Flow {
+        Flow {
+            opts,
+            counts: Counters::default(),
+            sinks,
+            halted: AtomicBool::new(false),
+            halt: Mutex::new(None),
+            outstanding: Semaphore::new(in_flight_cap),
+            in_flight_cap,
+        }
+    }
+
+    /// Whether the flow halted: nothing new is sent.
+    pub(super) fn halted(&self) -> bool {
+        self.halted.load(Ordering::Relaxed)
+    }
+
+    /// Stops the flow; the first halt's reason is kept.
+    pub(super) fn halt(&self, code: &str, message: &str, permission: Option<String>) {
+        if !self.halted.swap(true, Ordering::Relaxed) {
+            *lock(&self.halt) = Some(HaltInfo {
+                code: code.to_string(),
+                message: message.to_string(),
+                permission,
+            });
+        }
+    }
+
+    /// Why the flow halted, if it did.
+    pub(super) fn halt_info(&self) -> Option<HaltInfo> {
+        lock(&self.halt).clone()
+    }
+
+    /// `n` records reached a final outcome (or were given up): their
+    /// in-flight permits come back.
+    pub(super) fn release(&self, n: usize) {
+        self.outstanding.add_permits(n);
+    }
+
+    /// Dead-letters a record before it reached `send` (bad input).
+    pub(super) fn dead_letter(
+        &self,
+        index: u64,
+        record: Value,
+        code: &str,
+        reason: &str,
+        attempts: u32,
+    ) {
+        add(&self.counts.dead, 1);
+        self.sinks
+            .dead_letter(index, record, code, reason, attempts);
+    }
+
+    /// Dead-letters a record that went through `send`; returns the journal
+    /// entry that makes it final.
+    pub(super) fn dead_letter_pending(
+        &self,
+        p: &Pending,
+        code: &str,
+        reason: &str,
+        attempts: u32,
+    ) -> Entry {
+        self.dead_letter(p.index, record_value(&p.json), code, reason, attempts);
+        p.entry(Done::DeadLettered(code.to_string()))
+    }
+}
+
+/// A record's JSON as a value for an output line (the text itself if it
+/// does not parse, so nothing is lost).
+pub(super) fn record_value(json: &str) -> Value {
+    serde_json::from_str(json).unwrap_or_else(|_| Value::String(json.to_string()))
+}

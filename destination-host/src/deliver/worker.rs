@@ -1,0 +1,169 @@
+//! One worker per guest instance: takes jobs, calls `send`, contains
+//! faults (a fresh instance, then each record of the failed call alone;
+//! restarts back off within the flow's crash budget).
+
+use super::flow::{Flow, Pending, add};
+use super::outcomes::handle_outcomes;
+use crate::sandbox::{Guest, GuestFault, InputRecord, RecordOutcome, Sandbox, Tenant};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+/// The longest pause before re-instantiating a trapped component.
+const MAX_RESTART_PAUSE: Duration = Duration::from_secs(5);
+
+/// Records handed to one `send` call; `None` tells a worker to stop.
+pub(super) type Job = Option<Vec<Pending>>;
+
+/// The queue workers take jobs from, and put retries back on.
+pub(super) type Jobs = Arc<tokio::sync::Mutex<mpsc::UnboundedReceiver<Job>>>;
+
+/// What a worker needs to replace its instance.
+pub(super) struct Make<'a> {
+    pub(super) sandbox: &'a Sandbox,
+    pub(super) tenant: &'a Tenant,
+    pub(super) config: &'a str,
+}
+
+/// Runs jobs on `guest` until told to stop.
+pub(super) async fn worker(
+    mut guest: Guest,
+    make: Make<'_>,
+    flow: Arc<Flow>,
+    rx: Jobs,
+    tx: mpsc::UnboundedSender<Job>,
+) {
+    loop {
+        let job = { rx.lock().await.recv().await };
+        let Some(Some(records)) = job else { return };
+        let n = records.len();
+        if flow.halted() {
+            add(&flow.counts.not_attempted, n as u64);
+            flow.release(n);
+            continue;
+        }
+        match call_send(&mut guest, &flow, &records).await {
+            Ok(outcomes) => handle_outcomes(&mut guest, &flow, &tx, records, outcomes).await,
+            Err(fault) => {
+                tracing::warn!(tenant = %make.tenant.name, "plugin fault in tenant {}: {fault}", make.tenant.name);
+                if let Some(fresh) = one_by_one(&make, &flow, &tx, records, fault).await {
+                    guest = fresh;
+                }
+            }
+        }
+    }
+}
+
+/// After a fault: a fresh instance, then each record alone, once; a record
+/// that kills it again is dead-lettered `plugin_fault`. Returns the last
+/// working instance, or `None` when the flow cannot go on (halted).
+async fn one_by_one(
+    make: &Make<'_>,
+    flow: &Arc<Flow>,
+    tx: &mpsc::UnboundedSender<Job>,
+    records: Vec<Pending>,
+    fault: GuestFault,
+) -> Option<Guest> {
+    let mut guest = match restart(make, flow, &fault).await {
+        Ok(fresh) => fresh,
+        Err(why) => {
+            give_up(flow, records, &why);
+            return None;
+        }
+    };
+    let mut records = records.into_iter();
+    while let Some(p) = records.next() {
+        match call_send(&mut guest, flow, std::slice::from_ref(&p)).await {
+            Ok(outcomes) => handle_outcomes(&mut guest, flow, tx, vec![p], outcomes).await,
+            Err(f2) => {
+                tracing::warn!(
+                    tenant = %make.tenant.name,
+                    "plugin fault in tenant {} on record {} alone: {f2}",
+                    make.tenant.name, p.index
+                );
+                let e =
+                    flow.dead_letter_pending(&p, "plugin_fault", &f2.to_string(), p.attempts + 1);
+                flow.sinks.commit(vec![e]);
+                flow.release(1);
+                guest = match restart(make, flow, &f2).await {
+                    Ok(fresh) => fresh,
+                    Err(why) => {
+                        give_up(flow, records.collect(), &why);
+                        return None;
+                    }
+                };
+            }
+        }
+    }
+    Some(guest)
+}
+
+/// Replaces a trapped instance, after a pause that doubles with each restart
+/// in the flow, within the flow's crash budget. When the budget is spent the
+/// flow halts (code `crash_budget_exhausted`).
+async fn restart(make: &Make<'_>, flow: &Flow, fault: &GuestFault) -> Result<Guest, String> {
+    let n = flow.counts.restarts.fetch_add(1, Ordering::Relaxed) + 1;
+    let budget = flow.opts.crash_budget;
+    if n > u64::from(budget) {
+        // Not restarted after all.
+        flow.counts.restarts.fetch_sub(1, Ordering::Relaxed);
+        let why = format!(
+            "the component faulted {n} times in this flow, over its crash budget of {budget} restarts; last fault: {fault}"
+        );
+        flow.halt("crash_budget_exhausted", &why, None);
+        return Err(why);
+    }
+    let pause = flow
+        .opts
+        .restart_backoff
+        .saturating_mul(1u32 << (n - 1).min(16) as u32)
+        .min(MAX_RESTART_PAUSE);
+    tokio::time::sleep(pause).await;
+    match make
+        .sandbox
+        .configured(make.tenant, &flow.opts.limits, make.config)
+        .await
+    {
+        Ok((fresh, _)) => Ok(fresh),
+        Err(e) => {
+            let why = format!("{fault}; re-instantiating the component failed: {e:#}");
+            flow.halt("plugin_unavailable", &why, None);
+            Err(why)
+        }
+    }
+}
+
+/// Records a flow could not try because the component is unusable: they are
+/// fine, so they are not attempted rather than dead-lettered.
+fn give_up(flow: &Flow, records: Vec<Pending>, why: &str) {
+    let n = records.len();
+    if n > 0 {
+        tracing::warn!("{n} record(s) not attempted: {why}");
+    }
+    add(&flow.counts.not_attempted, n as u64);
+    flow.release(n);
+}
+
+/// One `send` call; the requests it made are added to the run's count.
+async fn call_send(
+    guest: &mut Guest,
+    flow: &Flow,
+    records: &[Pending],
+) -> Result<Vec<RecordOutcome>, GuestFault> {
+    let input: Vec<InputRecord> = records
+        .iter()
+        .map(|p| InputRecord {
+            index: p.index,
+            json: p.json.clone(),
+        })
+        .collect();
+    let before = guest.stats().requests.load(Ordering::Relaxed);
+    let result = guest.send(input).await;
+    let after = guest.stats().requests.load(Ordering::Relaxed);
+    add(&flow.counts.requests, after - before);
+    match result? {
+        Ok(outcomes) => Ok(outcomes),
+        Err(e) => Err(GuestFault(format!("send refused the call: {e:?}"))),
+    }
+}

@@ -1,0 +1,50 @@
+//! The host side of a sandboxed destination component: the library a Rust
+//! platform embeds to run one `.wasm` for many tenants.
+//!
+//! Layers, each using only those above it (ARCHITECTURE.md has the map):
+//! - leaves: [`bindings`] (the contract from `wit/`), [`secret`], [`retry`],
+//!   [`origin`], [`input`], [`guest_log`], [`world`];
+//! - [`rate`] (a token bucket per API key), then [`limits`] (what a tenant
+//!   flow is granted) and [`engine`] (wasmtime's engine, pooling, the
+//!   compiled-component cache);
+//! - [`http_import`]: the component's only import, `http.send`, the one
+//!   place the network is reached and policy is enforced;
+//! - [`sandbox`]: the compiled component ([`sandbox::Sandbox`]) and one
+//!   instance per tenant flow ([`sandbox::Guest`]);
+//! - [`journal`] and [`webhook`], then [`deliver`], which drives `send`
+//!   over a whole input and accounts for every record.
+//!
+//! This crate and the CLI are the only ones that know wasmtime. It has no
+//! HTTP server, no command line and no knowledge of the plugin's code.
+
+/// Declares an error type that is one sentence: `Name(pub String)`, shown
+/// as the sentence itself.
+macro_rules! message_error {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug)]
+        pub struct $name(pub String);
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+        impl std::error::Error for $name {}
+    };
+}
+
+pub mod bindings;
+pub mod deliver;
+pub mod engine;
+pub mod guest_log;
+pub mod http_import;
+pub mod input;
+pub mod journal;
+pub mod limits;
+pub mod origin;
+pub mod rate;
+pub mod retry;
+pub mod sandbox;
+pub mod secret;
+pub mod webhook;
+pub mod world;

@@ -1,0 +1,144 @@
+//! The flags commands share: what to run ([`Common`]), where and how to
+//! deliver ([`Delivery`]) and the sandbox limits ([`LimitArgs`]). Defaults
+//! come from the library, so they are written once.
+
+use anyhow::Context as _;
+use destination_host::deliver::{self, Options};
+use destination_host::input;
+use destination_host::retry::RetryPolicy;
+use destination_host::sandbox::Limits;
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(clap::Args, Clone)]
+pub struct Common {
+    /// Destination config (JSON).
+    #[arg(long)]
+    pub config: PathBuf,
+    /// Input records: .jsonl, .json (array) or .csv (header row).
+    #[arg(long)]
+    pub input: PathBuf,
+    /// Load another component of the same world instead of the built-in plugin.
+    #[arg(long)]
+    pub plugin: Option<PathBuf>,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+/// The flags `send` and `replay` share: where to send and how.
+#[derive(clap::Args, Clone)]
+pub struct Delivery {
+    /// Ashby origin (e.g. https://api.ashbyhq.com); needs ASHBY_API_KEY.
+    /// Default: the embedded mock.
+    #[arg(long)]
+    pub base_url: Option<String>,
+    /// Write the run summary (JSON) here.
+    #[arg(long)]
+    pub summary: Option<PathBuf>,
+    /// Turn the response webhook on and write its records (JSON Lines) here.
+    #[arg(long)]
+    pub responses: Option<PathBuf>,
+    /// Requests in flight at once.
+    #[arg(long, default_value_t = deliver::DEFAULT_CONCURRENCY)]
+    pub concurrency: usize,
+    /// Attempts per record before it is dead-lettered.
+    #[arg(long, default_value_t = RetryPolicy::default().max_attempts)]
+    pub max_attempts: u32,
+    /// Requests per API key: `N/s` or `N/min` (shared by every flow using the key).
+    #[arg(long, default_value = "1000/min")]
+    pub rate: String,
+    /// Journal each record's final outcome here (synced per batch); re-running
+    /// with the same journal skips what is done, so a killed run resumes.
+    #[arg(long)]
+    pub journal: Option<PathBuf>,
+    /// Also POST each response-webhook record (JSON) to this URL, with the
+    /// same retry policy as records.
+    #[arg(long)]
+    pub responses_url: Option<String>,
+    /// Component restarts after traps a flow may make before it stops.
+    #[arg(long, default_value_t = deliver::DEFAULT_CRASH_BUDGET)]
+    pub crash_budget: u32,
+}
+
+impl Delivery {
+    /// The delivery options these flags and the limit flags ask for. (The
+    /// delivery loop keeps its chunks within `--max-records-per-call`.)
+    pub fn options(
+        &self,
+        limits: &LimitArgs,
+        dead_letter: Option<PathBuf>,
+        total_hint: Option<u64>,
+        reopen: impl Fn() -> anyhow::Result<input::Items> + Send + Sync + 'static,
+    ) -> anyhow::Result<Options> {
+        if self.journal.is_some() && self.journal == dead_letter {
+            anyhow::bail!("--journal and --dead-letter must be different files");
+        }
+        if self.journal.is_some() && dead_letter.is_none() {
+            tracing::warn!(
+                "warning: --journal without --dead-letter: a resumed run skips dead-lettered \
+                 records, and their reasons are kept nowhere"
+            );
+        }
+        Ok(Options {
+            journal: self.journal.clone().map(|path| deliver::JournalSpec {
+                path,
+                reopen: std::sync::Arc::new(reopen),
+            }),
+            responses_url: self.responses_url.clone(),
+            crash_budget: self.crash_budget,
+            concurrency: self.concurrency,
+            retry: RetryPolicy {
+                max_attempts: self.max_attempts,
+                ..RetryPolicy::default()
+            },
+            dead_letter,
+            responses: self.responses.clone(),
+            total_hint,
+            progress: crate::progress::on_stderr(),
+            limits: limits.apply(Limits {
+                rate: Some(destination_host::rate::Rate::parse(&self.rate).context("--rate")?),
+                ..Limits::default()
+            }),
+            ..Options::default()
+        })
+    }
+}
+
+/// Per-instance sandbox limits.
+#[derive(clap::Args, Clone, Debug)]
+#[command(next_help_heading = "Sandbox limits (per instance)")]
+pub struct LimitArgs {
+    /// Guest linear memory cap in MiB; growing past it traps.
+    #[arg(long, value_name = "MIB", default_value_t = (Limits::default().memory_bytes >> 20) as u64, value_parser = clap::value_parser!(u64).range(1..=4096))]
+    pub memory_mb: u64,
+    /// Guest CPU time per call in milliseconds (epoch interruption, 10 ms ticks).
+    #[arg(long, value_name = "MS", default_value_t = Limits::default().cpu_per_call.as_millis() as u64, value_parser = clap::value_parser!(u64).range(10..=3_600_000))]
+    pub cpu_ms: u64,
+    /// Wall-clock bound on one HTTP exchange, in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = Limits::default().http_timeout.as_secs(), value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub http_timeout: u64,
+    /// Wall-clock bound on one whole call into the component, in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = Limits::default().call_timeout.as_secs(), value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub call_timeout: u64,
+    /// Largest response body the host reads, in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = Limits::default().max_response_bytes as u64, value_parser = clap::value_parser!(u64).range(1..=(1 << 30)))]
+    pub max_response_bytes: u64,
+    /// Records handed to one call into the component at most.
+    #[arg(long, value_name = "N", default_value_t = Limits::default().max_records_per_call as u64, value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    pub max_records_per_call: u64,
+}
+
+impl LimitArgs {
+    /// `base` with these flags applied.
+    pub fn apply(&self, base: Limits) -> Limits {
+        Limits {
+            memory_bytes: (self.memory_mb << 20) as usize,
+            cpu_per_call: Duration::from_millis(self.cpu_ms),
+            http_timeout: Duration::from_secs(self.http_timeout),
+            call_timeout: Duration::from_secs(self.call_timeout),
+            max_response_bytes: self.max_response_bytes as usize,
+            max_records_per_call: self.max_records_per_call as usize,
+            ..base
+        }
+    }
+}

@@ -1,0 +1,10 @@
+//! The CLI as users run it: the real `host-harness` binary, the real
+//! component, a mock Ashby on loopback. One test binary (modules below)
+//! for the crate.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests")]
+
+mod bench;
+mod cli;
+mod isolation_cli;
+mod util;

@@ -1,0 +1,20 @@
+//! What an endpoint is: a path, the permission it needs and its handler.
+
+use serde_json::Value;
+
+use crate::state::Org;
+use crate::validate::{ApiResult, Args};
+
+/// An endpoint's work: validate the body's fields, change the organisation, return the
+/// envelope's `results`.
+pub(crate) type Handler = fn(&mut Org, &Args<'_>) -> ApiResult<Value>;
+
+/// One endpoint the mock implements.
+pub(crate) struct Endpoint {
+    /// The request path, e.g. `/candidate.create`.
+    pub(crate) path: &'static str,
+    /// The permission Ashby's docs require for it, e.g. `candidatesWrite`.
+    pub(crate) permission: &'static str,
+    /// What it does.
+    pub(crate) handler: Handler,
+}
