@@ -144,29 +144,43 @@ fn exchange_in(e: wit::Exchange) -> core_types::Exchange {
     }
 }
 
+fn steps_out(steps: Vec<core_types::StepDone>) -> Vec<wit::StepDone> {
+    steps
+        .into_iter()
+        .map(|s| wit::StepDone {
+            id: s.id,
+            exchange: exchange_out(s.exchange),
+        })
+        .collect()
+}
+
 fn outcome_out(o: core_types::Outcome) -> wit::Outcome {
     match o {
         core_types::Outcome::Delivered(d) => wit::Outcome::Delivered(wit::Delivered {
             id: d.id,
             existing: d.existing,
             exchange: exchange_out(d.exchange),
+            completed: steps_out(d.completed),
         }),
         core_types::Outcome::Rejected(r) => wit::Outcome::Rejected(wit::Rejected {
             code: r.code,
             message: r.message,
             exchange: r.exchange.map(exchange_out),
+            completed: steps_out(r.completed),
         }),
         core_types::Outcome::Retry(r) => wit::Outcome::Retry(wit::Retry {
             code: r.code,
             message: r.message,
             retry_after: r.retry_after,
             exchange: r.exchange.map(exchange_out),
+            completed: steps_out(r.completed),
         }),
         core_types::Outcome::Halt(h) => wit::Outcome::Halt(wit::Halt {
             code: h.code,
             message: h.message,
             permission: h.permission,
             exchange: h.exchange.map(exchange_out),
+            completed: steps_out(h.completed),
         }),
     }
 }
@@ -223,6 +237,7 @@ impl Guest for Component {
             .map(|o| wit::RecordOutcome {
                 index: o.index,
                 outcome: outcome_out(o.outcome),
+                unknown_fields: o.unknown_fields,
             })
             .collect())
     }

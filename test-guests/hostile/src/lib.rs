@@ -54,7 +54,9 @@ mod guest {
                 code: code.to_string(),
                 message,
                 exchange: None,
+                completed: vec![],
             }),
+            unknown_fields: vec![],
         }
     }
 
@@ -109,7 +111,9 @@ mod guest {
                         headers: vec![],
                         body: String::from_utf8_lossy(&resp.body).into_owned(),
                     },
+                    completed: vec![],
                 }),
+                unknown_fields: vec![],
             },
             other => {
                 let (code, msg) = describe(other);
