@@ -18,7 +18,6 @@ async fn candidate_then_application() {
             "linkedInUrl": "https://www.linkedin.com/in/ada",
             "alternateEmailAddresses": ["ada@work.example.com"],
             "sourceId": SOURCE_ID,
-            "someUnknownField": 42,
         }),
     )
     .await;

@@ -223,7 +223,7 @@ fn hostile_input_is_dead_lettered_record_by_record() {
     let huge = format!("{{\"name\":\"{}\"}}", "y".repeat(17 << 20));
     line(huge.as_bytes()); // 6 over the 16 MiB record cap
     let big = format!(
-        "{{\"name\":\"Big Record\",\"notes\":\"{}\"}}",
+        "{{\"name\":\"Big Record\",\"phoneNumber\":\"{}\"}}",
         "z".repeat(4 << 20)
     );
     line(big.as_bytes()); // 7 4 MiB: read, shaped and sent
