@@ -183,6 +183,9 @@ pub struct Report {
     pub responses: Vec<Value>,
     /// The configure summary's warnings.
     pub warnings: Vec<String>,
+    /// Set when writing an output file failed during the run (the summary
+    /// is still complete).
+    pub output_error: Option<String>,
 }
 
 /// A run set up and ready to read its input.
@@ -221,27 +224,45 @@ pub async fn run(
         });
     }
     let flow = s.flow;
-    let progress = progress::Reporter::new(flow.opts.progress.clone(), flow.opts.total_hint);
+    let progress = Arc::new(progress::Reporter::new(
+        flow.opts.progress.clone(),
+        flow.opts.total_hint,
+    ));
+    // Reports keep coming while the last records wait out their retries.
+    let ticker = progress.wanted().then(|| {
+        let (flow, progress) = (flow.clone(), progress.clone());
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(progress::EVERY).await;
+                progress.tick_again(&flow);
+            }
+        })
+    });
     let fed = schedule::feed(&flow, items, &s.earlier, s.chunk_size, &job_tx, &progress).await;
     // Wait until every record handed out has come back.
-    let _all = flow
+    let all = flow
         .outstanding
         .acquire_many(flow.in_flight_cap as u32)
         .await
-        .context("internal: the delivery queue closed early")?;
+        .context("internal: the delivery queue closed early");
+    if let Some(t) = ticker {
+        t.abort();
+    }
+    let _all = all?;
     for _ in 0..concurrency {
         let _ = job_tx.send(None);
     }
     while workers.join_next().await.is_some() {}
     progress.finish(&flow, fed.input);
     let webhook = flow.sinks.finish_webhook().await;
-    flow.sinks.close()?;
+    let output_error = flow.sinks.close().err().map(|e| format!("{e:#}"));
     let summary = summarise(&flow, &fed, webhook, start);
     Ok(Report {
         summary,
         halt: flow.halt_info(),
         responses: flow.sinks.take_responses(),
         warnings: s.warnings,
+        output_error,
     })
 }
 
@@ -290,7 +311,10 @@ async fn start_run(
 
 /// Opens the journal, refusing it if it belongs to another config or the
 /// input changed under it, before anything is sent; returns the records an
-/// earlier run finished.
+/// earlier run finished: those the journal holds, and those whose dead
+/// letter is in the dead-letter file though a kill came before their
+/// journal line (a dead letter is only ever written for a final outcome),
+/// so a resumed run never writes a second dead letter for a record.
 async fn open_journal(
     opts: &Options,
     config: &str,
@@ -298,12 +322,22 @@ async fn open_journal(
     let Some(spec) = &opts.journal else {
         return Ok((None, HashMap::new()));
     };
+    let resuming = spec.path.exists();
     let j = Journal::open(&spec.path, config)?;
     let items = (spec.reopen)().context("reading the input again to check the journal")?;
     let mut j = tokio::task::spawn_blocking(move || j.verify(items).map(|_| j))
         .await
         .context("internal: the journal check stopped")??;
-    let earlier = j.take_done();
+    let mut earlier = j.take_done();
+    if let Some(path) = opts.dead_letter.as_ref().filter(|_| resuming) {
+        for (index, code) in sinks::dead_lettered(path) {
+            earlier.entry(index).or_insert(journal::Entry {
+                index,
+                hash: String::new(),
+                done: journal::Done::DeadLettered(code),
+            });
+        }
+    }
     Ok((Some(j), earlier))
 }
 

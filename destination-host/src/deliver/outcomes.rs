@@ -39,22 +39,27 @@ pub(super) async fn handle_outcomes(
     records: Vec<Pending>,
     outcomes: Vec<RecordOutcome>,
 ) {
-    let mut by_index: HashMap<u64, (Outcome, Vec<String>)> = outcomes
-        .into_iter()
-        .map(|o| (o.index, (o.outcome, o.unknown_fields)))
-        .collect();
+    let mut by_index = outcomes_by_index(&records, outcomes);
     let mut t = Tally::default();
     for mut p in records {
-        p.attempts += 1;
         let Some((outcome, unknown)) = by_index.remove(&p.index) else {
-            let why = "the plugin returned no outcome for this record";
-            let e = flow.dead_letter_pending(&p, "plugin_error", why, p.attempts);
+            // Nothing says whether it reached the remote: dead-lettered, so
+            // it is neither lost nor sent again on its own.
+            let why = "plugin fault: the plugin returned no outcome for this record";
+            let e = flow.dead_letter_pending(&p, "plugin_fault", why, p.attempts + 1);
             t.finished.push(e);
             t.done += 1;
             continue;
         };
-        if p.attempts == 1 {
-            flow.count_unknown(&unknown);
+        if was_sent(&outcome) {
+            if p.attempts == 0 {
+                // Each record's unknown fields count once, not per attempt.
+                flow.count_unknown(&unknown);
+            }
+            if p.attempts > 0 {
+                add(&flow.counts.retries, 1);
+            }
+            p.attempts += 1;
         }
         match outcome {
             Outcome::Delivered(d) => {
@@ -86,6 +91,43 @@ pub(super) async fn handle_outcomes(
     flow.sinks.commit(t.finished);
     flow.release(t.done);
     schedule_retry(flow, tx, t.retry_later, t.retry_after);
+}
+
+/// Whether an outcome stands for a request that was sent. A `deferred`
+/// retry without an exchange was held back by the plugin (the remote had
+/// asked to slow down): it costs no attempt.
+fn was_sent(outcome: &Outcome) -> bool {
+    !matches!(outcome, Outcome::Retry(r) if r.code == DEFERRED && r.exchange.is_none())
+}
+
+/// The retry code of a record the plugin did not send.
+const DEFERRED: &str = "deferred";
+
+/// The outcomes keyed by index. An outcome for a record the call did not
+/// carry, or a second outcome for one record, is a plugin fault: it is
+/// logged and ignored (the first outcome counts), so no record is lost or
+/// counted twice.
+fn outcomes_by_index(
+    records: &[Pending],
+    outcomes: Vec<RecordOutcome>,
+) -> HashMap<u64, (Outcome, Vec<String>)> {
+    let mut by_index = HashMap::with_capacity(outcomes.len());
+    for o in outcomes {
+        if !records.iter().any(|p| p.index == o.index) {
+            tracing::warn!(
+                "plugin fault: an outcome for record {}, which this call did not carry: ignored",
+                o.index
+            );
+        } else if let std::collections::hash_map::Entry::Vacant(v) = by_index.entry(o.index) {
+            v.insert((o.outcome, o.unknown_fields));
+        } else {
+            tracing::warn!(
+                "plugin fault: a second outcome for record {}: ignored, the first one counts",
+                o.index
+            );
+        }
+    }
+    by_index
 }
 
 /// A transient failure: counted, then retried later or, out of attempts,
@@ -139,7 +181,7 @@ async fn publish(guest: &mut Guest, flow: &Flow, exchanges: Vec<Exchange>) {
 /// Puts records back on the queue after the backoff (never sooner than the
 /// longest `Retry-After` among them).
 fn schedule_retry(
-    flow: &Flow,
+    flow: &Arc<Flow>,
     tx: &mpsc::UnboundedSender<Job>,
     records: Vec<Pending>,
     retry_after: Option<Duration>,
@@ -147,12 +189,18 @@ fn schedule_retry(
     if records.is_empty() {
         return;
     }
-    let attempts = records.iter().map(|p| p.attempts).max().unwrap_or(1);
+    let attempts = records.iter().map(|p| p.attempts).max().unwrap_or(1).max(1);
     let delay = flow.opts.retry.backoff(attempts, retry_after);
-    add(&flow.counts.retries, records.len() as u64);
+    let n = records.len() as u64;
+    add(&flow.counts.retrying, n);
     let tx = tx.clone();
+    let waiting = flow.clone();
     tokio::spawn(async move {
         tokio::time::sleep(delay).await;
+        waiting
+            .counts
+            .retrying
+            .fetch_sub(n, std::sync::atomic::Ordering::Relaxed);
         let _ = tx.send(Some(records));
     });
 }

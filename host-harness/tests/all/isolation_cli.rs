@@ -97,7 +97,7 @@ fn a_component_of_another_world_is_refused_naming_the_differences() {
         let e = stderr(&out);
         for name in [
             "evil:spy/peek",
-            "connector:destination/destination@0.2.0",
+            "connector:destination/destination@0.1.0",
             "evil:spy/exfil",
         ] {
             assert!(e.contains(name), "{args:?}: {e}");
@@ -222,15 +222,15 @@ fn hostile_input_is_dead_lettered_record_by_record() {
     line(b"{\"name\":\"Bad \xff\xfe UTF-8\"}"); // 5 invalid UTF-8
     let huge = format!("{{\"name\":\"{}\"}}", "y".repeat(17 << 20));
     line(huge.as_bytes()); // 6 over the 16 MiB record cap
-    let big = format!(
-        "{{\"name\":\"Big Record\",\"phoneNumber\":\"{}\"}}",
-        "z".repeat(4 << 20)
-    );
+    // The bulk is in a field candidate.create declares (the mock refuses others).
+    let big = format!("{{\"name\":\"Big Record {}\"}}", "z".repeat(4 << 20));
     line(big.as_bytes()); // 7 4 MiB: read, shaped and sent
     line(b"42"); // 8 not an object
     line(br#"{"name":"Good Nine"}"#); // 9
     let path = write(dir.path(), "in.jsonl", &input);
-    let (out, summary, dead) = send(dir.path(), &[], &config, &path);
+    // Shaping 4 MiB in the debug-built guest can take over a second of CPU
+    // on a loaded machine: the CPU limit is not what this test is about.
+    let (out, summary, dead) = send(dir.path(), &["--cpu-ms", "30000"], &config, &path);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert_eq!(summary["input"], 10, "{summary}");
     let delivered = summary["delivered"].as_u64().unwrap();

@@ -6,5 +6,6 @@
 
 mod bench;
 mod cli;
+mod data_tool;
 mod isolation_cli;
 mod util;
