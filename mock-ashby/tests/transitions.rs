@@ -165,7 +165,7 @@ async fn undeclared_fields_are_refused() {
     assert_eq!(code(&a), "invalid_input");
     assert!(
         a.text
-            .contains("`nickname` is not a field of /candidate.create"),
+            .contains("unknown field `nickname`: /candidate.create does not declare it"),
         "{}",
         a.text
     );

@@ -232,7 +232,7 @@ fn unknown_fields_in_each_mode() {
                     dead[0]["reason"]
                         .as_str()
                         .unwrap()
-                        .contains("`nickname` is not a field"),
+                        .contains("unknown field `nickname`"),
                     "{dead:?}"
                 ),
                 "drop" => assert!(
