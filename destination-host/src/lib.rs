@@ -3,7 +3,9 @@
 //!
 //! Layers, each using only those above it (ARCHITECTURE.md has the map):
 //! - leaves: [`bindings`] (the contract from `wit/`), [`secret`], [`retry`],
-//!   [`origin`], [`input`], [`guest_log`], [`world`];
+//!   [`origin`], [`input`], [`guest_log`], [`world`], [`text`] (terminal-safe
+//!   text), [`unwind`] (panics caught), [`guest_text`] (the key redacted
+//!   from what a guest wrote);
 //! - [`rate`] (a token bucket per API key), then [`limits`] (what a tenant
 //!   flow is granted) and [`engine`] (wasmtime's engine, pooling, the
 //!   compiled-component cache);
@@ -37,6 +39,7 @@ pub mod bindings;
 pub mod deliver;
 pub mod engine;
 pub mod guest_log;
+pub mod guest_text;
 pub mod http_import;
 pub mod input;
 pub mod journal;
@@ -46,5 +49,7 @@ pub mod rate;
 pub mod retry;
 pub mod sandbox;
 pub mod secret;
+pub mod text;
+pub mod unwind;
 pub mod webhook;
 pub mod world;

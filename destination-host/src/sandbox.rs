@@ -323,15 +323,26 @@ impl Guest {
         }
         self.store.data_mut().cpu_ticks = 0;
         let timeout = self.call_timeout;
-        let r = tokio::time::timeout(timeout, f(&self.bindings, &mut self.store)).await;
+        let call = crate::unwind::caught(f(&self.bindings, &mut self.store));
+        let r = tokio::time::timeout(timeout, call).await;
         self.drain_log();
         match r {
-            Ok(Ok(v)) => Ok(v),
-            Ok(Err(trap)) => {
+            Ok(Ok(Ok(v))) => Ok(v),
+            Ok(Err(panic)) => {
+                // The host panicked on the guest's behalf: the Store's state
+                // is unknown, so it is never entered again.
                 self.dead = true;
                 Err(GuestFault(format!(
+                    "{what} faulted: the host panicked serving it: {}",
+                    crate::text::one_line(&panic)
+                )))
+            }
+            Ok(Ok(Err(trap))) => {
+                self.dead = true;
+                let why = self.redactor().text(trap_message(&trap));
+                Err(GuestFault(format!(
                     "{what} trapped: {}",
-                    trap_message(&trap)
+                    crate::text::one_line(&why)
                 )))
             }
             Err(_) => {
@@ -343,19 +354,29 @@ impl Guest {
         }
     }
 
+    /// The tenant's key in every form, for what the guest wrote.
+    fn redactor(&self) -> &crate::secret::Redactor {
+        self.store.data().http.redactor()
+    }
+
+    /// Logs what the guest wrote to stdout and stderr: one event per line,
+    /// the key redacted, every control character escaped.
     fn drain_log(&mut self) {
         let (bytes, dropped) = self.store.data().log.drain();
         self.log_dropped += dropped;
         if self.echo_guest_output && (!bytes.is_empty() || dropped > 0) {
-            let text = String::from_utf8_lossy(&bytes);
+            let text = self
+                .redactor()
+                .text(String::from_utf8_lossy(&bytes).into_owned());
+            let tenant = crate::text::one_line(&self.tenant);
             for line in text.lines() {
-                tracing::info!(target: "guest", tenant = %self.tenant, "[guest {}] {line}", self.tenant);
+                let line = crate::text::one_line(line);
+                tracing::info!(target: "guest", tenant = %tenant, "[guest {tenant}] {line}");
             }
             if dropped > 0 {
                 tracing::info!(
-                    target: "guest", tenant = %self.tenant,
-                    "[guest {}] ({dropped} bytes of output dropped)",
-                    self.tenant
+                    target: "guest", tenant = %tenant,
+                    "[guest {tenant}] ({dropped} bytes of output dropped)"
                 );
             }
         }
@@ -367,12 +388,19 @@ impl Guest {
         config: &str,
     ) -> Result<Result<ConfigSummary, ConfigError>, GuestFault> {
         let config = config.to_string();
-        self.guarded("configure", async move |b, s| {
-            b.connector_destination_destination()
-                .call_configure(s, &config)
-                .await
-        })
-        .await
+        let mut r = self
+            .guarded("configure", async move |b, s| {
+                b.connector_destination_destination()
+                    .call_configure(s, &config)
+                    .await
+            })
+            .await?;
+        crate::guest_text::configured(self.redactor(), &mut r);
+        if let Ok(summary) = &r {
+            // The only method this instance may use from now on.
+            self.store.data_mut().http.method = Some(summary.method.clone());
+        }
+        Ok(r)
     }
 
     /// `sample-payload`.
@@ -383,12 +411,17 @@ impl Guest {
         if let Some(refused) = self.too_many(records.len()) {
             return Ok(Err(refused));
         }
-        self.guarded("sample-payload", async move |b, s| {
-            b.connector_destination_destination()
-                .call_sample_payload(s, &records)
-                .await
-        })
-        .await
+        let mut r = self
+            .guarded("sample-payload", async move |b, s| {
+                b.connector_destination_destination()
+                    .call_sample_payload(s, &records)
+                    .await
+            })
+            .await?;
+        if let Ok(sample) = &mut r {
+            crate::guest_text::sample(self.redactor(), sample);
+        }
+        Ok(r)
     }
 
     /// `send`.
@@ -399,12 +432,17 @@ impl Guest {
         if let Some(refused) = self.too_many(records.len()) {
             return Ok(Err(refused));
         }
-        self.guarded("send", async move |b, s| {
-            b.connector_destination_destination()
-                .call_send(s, &records)
-                .await
-        })
-        .await
+        let mut r = self
+            .guarded("send", async move |b, s| {
+                b.connector_destination_destination()
+                    .call_send(s, &records)
+                    .await
+            })
+            .await?;
+        if let Ok(outcomes) = &mut r {
+            crate::guest_text::outcomes(self.redactor(), outcomes);
+        }
+        Ok(r)
     }
 
     /// `on-response`.
@@ -412,12 +450,17 @@ impl Guest {
         &mut self,
         exchange: Exchange,
     ) -> Result<Result<Option<String>, CallError>, GuestFault> {
-        self.guarded("on-response", async move |b, s| {
-            b.connector_destination_destination()
-                .call_on_response(s, &exchange)
-                .await
-        })
-        .await
+        let mut r = self
+            .guarded("on-response", async move |b, s| {
+                b.connector_destination_destination()
+                    .call_on_response(s, &exchange)
+                    .await
+            })
+            .await?;
+        if let Ok(Some(text)) = &mut r {
+            self.redactor().in_place(text);
+        }
+        Ok(r)
     }
 }
 

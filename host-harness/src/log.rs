@@ -1,7 +1,9 @@
 //! The CLI's log output: the library logs through `tracing`; the CLI prints
 //! each event's message on stderr as one line, as it always has (warnings
 //! carry their own `warning:` prefix). Fields are kept for structured
-//! subscribers and left out here.
+//! subscribers and left out here. Every message is printed through
+//! `destination_host::text::one_line`: an event is one line, and no control
+//! character from a guest or a remote reaches the terminal raw.
 
 use std::fmt;
 use tracing::field::{Field, Visit};
@@ -35,7 +37,7 @@ where
     ) -> fmt::Result {
         let mut message = Message(String::new());
         event.record(&mut message);
-        writeln!(writer, "{}", message.0)
+        writeln!(writer, "{}", destination_host::text::one_line(&message.0))
     }
 }
 

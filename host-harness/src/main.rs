@@ -157,7 +157,7 @@ fn main() -> ExitCode {
                 Some(c) => format!("the config was refused: {c}"),
                 None => format!("{e:#}"),
             };
-            eprintln!("error: {msg}");
+            eprintln!("error: {}", destination_host::text::one_line(&msg));
             ExitCode::from(2)
         }
     }

@@ -1,6 +1,7 @@
 //! Standard output for a data tool: a reader that went away (`| head -1`)
 //! ends the program quietly with the conventional status (128 + SIGPIPE),
-//! never a panic.
+//! never a panic. Everything goes through `destination_host::text`: no
+//! control character from a guest or a remote reaches the terminal raw.
 
 use std::io::Write as _;
 
@@ -19,8 +20,11 @@ impl std::fmt::Display for ClosedStdout {
 
 impl std::error::Error for ClosedStdout {}
 
-/// Writes `text` and a newline to stdout and flushes it.
+/// Writes `text` and a newline to stdout and flushes it, its control
+/// characters escaped (newlines and tabs kept).
 pub fn line(text: impl std::fmt::Display) -> anyhow::Result<()> {
+    let text = text.to_string();
+    let text = destination_host::text::terminal(&text);
     let mut out = std::io::stdout().lock();
     match writeln!(out, "{text}").and_then(|_| out.flush()) {
         Ok(()) => Ok(()),
@@ -29,7 +33,9 @@ pub fn line(text: impl std::fmt::Display) -> anyhow::Result<()> {
     }
 }
 
-/// Writes `v` as pretty JSON to stdout.
+/// Writes `v` as pretty JSON to stdout (DEL and C1 as `\uXXXX`, the same
+/// value).
 pub fn json(v: &impl serde::Serialize) -> anyhow::Result<()> {
-    line(serde_json::to_string_pretty(v)?)
+    let text = serde_json::to_string_pretty(v)?;
+    line(destination_host::text::json_for_terminal(&text))
 }

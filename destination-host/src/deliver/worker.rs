@@ -43,13 +43,38 @@ pub(super) async fn worker(
             flow.release(n);
             continue;
         }
-        match call_send(&mut guest, &flow, &records).await {
-            Ok(outcomes) => handle_outcomes(&mut guest, &flow, &tx, records, outcomes).await,
-            Err(fault) => {
-                tracing::warn!(tenant = %make.tenant.name, "plugin fault in tenant {}: {fault}", make.tenant.name);
-                if let Some(fresh) = one_by_one(&make, &flow, &tx, records, fault).await {
-                    guest = fresh;
-                }
+        let job = run_job(&mut guest, &make, &flow, &tx, records);
+        if let Err(panic) = crate::unwind::caught(job).await {
+            // A host bug outside any guest call (those are caught in the
+            // sandbox and are plugin faults): the flow stops, and the job's
+            // permits come back so the run still ends with a summary.
+            let why = format!(
+                "the host panicked handling a call: {}",
+                crate::text::one_line(&panic)
+            );
+            tracing::error!("{why}");
+            flow.halt("host_fault", &why, None);
+            add(&flow.counts.not_attempted, n as u64);
+            flow.release(n);
+        }
+    }
+}
+
+/// One job: `send`, then the policy on its outcomes, or fault containment.
+async fn run_job(
+    guest: &mut Guest,
+    make: &Make<'_>,
+    flow: &Arc<Flow>,
+    tx: &mpsc::UnboundedSender<Job>,
+    records: Vec<Pending>,
+) {
+    match call_send(guest, flow, &records).await {
+        Ok(outcomes) => handle_outcomes(guest, flow, tx, records, outcomes).await,
+        Err(fault) => {
+            let tenant = crate::text::one_line(&make.tenant.name);
+            tracing::warn!(tenant = %tenant, "plugin fault in tenant {tenant}: {fault}");
+            if let Some(fresh) = one_by_one(make, flow, tx, records, fault).await {
+                *guest = fresh;
             }
         }
     }
@@ -77,10 +102,11 @@ async fn one_by_one(
         match call_send(&mut guest, flow, std::slice::from_ref(&p)).await {
             Ok(outcomes) => handle_outcomes(&mut guest, flow, tx, vec![p], outcomes).await,
             Err(f2) => {
+                let tenant = crate::text::one_line(&make.tenant.name);
                 tracing::warn!(
-                    tenant = %make.tenant.name,
-                    "plugin fault in tenant {} on record {} alone: {f2}",
-                    make.tenant.name, p.index
+                    tenant = %tenant,
+                    "plugin fault in tenant {tenant} on record {} alone: {f2}",
+                    p.index
                 );
                 let e =
                     flow.dead_letter_pending(&p, "plugin_fault", &f2.to_string(), p.attempts + 1);
@@ -164,6 +190,9 @@ async fn call_send(
     add(&flow.counts.requests, after - before);
     match result? {
         Ok(outcomes) => Ok(outcomes),
-        Err(e) => Err(GuestFault(format!("send refused the call: {e:?}"))),
+        Err(e) => Err(GuestFault(format!(
+            "send refused the call: {}",
+            crate::text::one_line(&format!("{e:?}"))
+        ))),
     }
 }

@@ -169,7 +169,10 @@ pub async fn run(out: Option<PathBuf>, keep: bool, runtime: Sandbox) -> anyhow::
         let ids: Vec<String> = report
             .responses
             .iter()
-            .filter_map(|r| r["id"].as_str().map(|s| s[..8.min(s.len())].to_string()))
+            .filter_map(|r| {
+                let first: String = r["id"].as_str()?.chars().take(8).collect();
+                Some(destination_host::text::one_line(&first).into_owned())
+            })
             .collect();
         let s = &report.summary;
         if report.halt.is_some() {

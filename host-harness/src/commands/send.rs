@@ -8,6 +8,7 @@ use crate::paths::{self, Named};
 use anyhow::Context as _;
 use destination_host::deliver::{self, Report, Summary};
 use destination_host::input;
+use destination_host::text::one_line;
 use std::path::{Path, PathBuf};
 
 /// `send`: every record of the input.
@@ -163,7 +164,7 @@ impl Prepared {
         let (tenant, _mock) = tenant_for(delivery.base_url.clone())?;
         let report = deliver::run(&self.runtime, &tenant, &self.config, items, opts).await?;
         for w in &report.warnings {
-            eprintln!("warning: {w}");
+            eprintln!("warning: {}", one_line(w));
         }
         let s = &report.summary;
         let text = serde_json::to_string_pretty(s)?;
@@ -181,7 +182,7 @@ impl Prepared {
             }
         }
         if let Some(e) = &report.output_error {
-            eprintln!("error: {e}");
+            eprintln!("error: {}", one_line(&e.to_string()));
             code = 2;
         }
         eprintln!("{}", verdict(&report, dead_letter));
@@ -204,6 +205,8 @@ fn warn_after(report: &Report) -> u8 {
         );
     }
     for (field, n) in &s.unknown_fields {
+        // The name is the guest's (from the record): made terminal-safe.
+        let field = one_line(field);
         eprintln!(
             "warning: {n} record(s) carried the field `{field}`, which no call of the template \
              takes; it was sent, left out or refused as the config's \"unknown_fields\" says"
@@ -218,12 +221,15 @@ fn warn_after(report: &Report) -> u8 {
         let perm = h
             .permission
             .as_deref()
-            .map(|p| format!(" The endpoint needs the `{p}` permission on the API key."))
+            .map(|p| {
+                let p = one_line(p);
+                format!(" The endpoint needs the `{p}` permission on the API key.")
+            })
             .unwrap_or_default();
         eprintln!(
             "error: halted ({}): {}.{perm} {} record(s) were not attempted.",
-            h.code,
-            h.message.trim_end_matches('.'),
+            one_line(&h.code),
+            one_line(h.message.trim_end_matches('.')),
             s.not_attempted
         );
         return 2;

@@ -10,6 +10,7 @@ use crate::args::Common;
 use crate::out;
 use destination_host::input::{self, InputItem};
 use destination_host::sandbox::{Exchange, InputRecord, Limits, Outcome, StepDone};
+use destination_host::text::one_line;
 use serde_json::{Value, json};
 
 pub async fn run(
@@ -41,7 +42,10 @@ pub async fn run(
                     &json!({"requests": [], "problems": [], "response": null, "outcome": outcome}),
                 )?;
             }
-            eprintln!("error: record {record} is not usable ({code}): {reason}");
+            eprintln!(
+                "error: record {record} is not usable ({code}): {}",
+                one_line(&reason)
+            );
             return Ok(1);
         }
     };
@@ -129,24 +133,23 @@ fn print_text(
     response: Option<&Value>,
     outcome: &Value,
 ) -> anyhow::Result<()> {
+    // Each line is one message: what came from the guest or Ashby is shown
+    // on it with newlines escaped too.
+    let s = |v: &Value| one_line(v.as_str().unwrap_or("-")).into_owned();
     for r in requests {
-        out::line(format!(
-            "request: {} {}",
-            r["method"].as_str().unwrap_or("-"),
-            r["url"].as_str().unwrap_or("-")
-        ))?;
+        out::line(format!("request: {} {}", s(&r["method"]), s(&r["url"])))?;
         out::line(format!("  body: {}", r["body"]))?;
     }
     for p in problems {
         let field = p["field"]
             .as_str()
-            .map(|f| format!(" `{f}`"))
+            .map(|f| format!(" `{}`", one_line(f)))
             .unwrap_or_default();
         out::line(format!(
             "problem: {} {}{field}: {}",
-            p["severity"].as_str().unwrap_or("-"),
-            p["code"].as_str().unwrap_or("-"),
-            p["message"].as_str().unwrap_or("-")
+            s(&p["severity"]),
+            s(&p["code"]),
+            s(&p["message"])
         ))?;
     }
     if let Some(r) = response {
@@ -154,15 +157,8 @@ fn print_text(
         out::line(format!("  body: {}", r["body"]))?;
     }
     let detail = match outcome["kind"].as_str() {
-        Some("delivered") => format!("id {}", outcome["id"].as_str().unwrap_or("-")),
-        _ => format!(
-            "{}: {}",
-            outcome["code"].as_str().unwrap_or("-"),
-            outcome["message"].as_str().unwrap_or("-")
-        ),
+        Some("delivered") => format!("id {}", s(&outcome["id"])),
+        _ => format!("{}: {}", s(&outcome["code"]), s(&outcome["message"])),
     };
-    out::line(format!(
-        "outcome: {} ({detail})",
-        outcome["kind"].as_str().unwrap_or("-")
-    ))
+    out::line(format!("outcome: {} ({detail})", s(&outcome["kind"])))
 }

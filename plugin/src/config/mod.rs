@@ -717,7 +717,10 @@ pub fn parse_headers(text: &str) -> Result<Vec<(String, String)>, String> {
             ));
         }
         let lower = name.to_ascii_lowercase();
-        if RESERVED_HEADERS.contains(&lower.as_str()) || lower.starts_with("proxy-") {
+        if RESERVED_HEADERS.contains(&lower.as_str())
+            || lower.starts_with("proxy-")
+            || steers_a_gateway(&lower)
+        {
             return Err(format!("header \"{name}\" is reserved to the host"));
         }
         if value.chars().any(|c| c.is_control() && c != '\t') {
@@ -731,6 +734,20 @@ pub fn parse_headers(text: &str) -> Result<Vec<(String, String)>, String> {
         out.push((name.to_owned(), value.to_owned()));
     }
     Ok(out)
+}
+
+/// Header names the host also refuses: an `_` (CGI-style front ends read
+/// it as `-`) and the routing and override family a gateway acts on.
+fn steers_a_gateway(lower: &str) -> bool {
+    let exact = [
+        "forwarded",
+        "max-forwards",
+        "trailer",
+        "http2-settings",
+        "x-method-override",
+    ];
+    let family = ["x-forwarded-", "x-original-", "x-rewrite-", "x-http-method"];
+    lower.contains('_') || exact.contains(&lower) || family.iter().any(|f| lower.starts_with(f))
 }
 
 /// Whether `c` may appear in an HTTP token (RFC 9110 `tchar`).
