@@ -20,12 +20,16 @@ fn main() {
          pub static SOURCES: &[(&str, &str, &str)] = &[\n",
     );
     if let Ok(serde_json::Value::Object(catalog)) = serde_json::from_str(&text)
-        && catalog.get("version").and_then(serde_json::Value::as_u64) == Some(1)
+        && catalog.get("version").and_then(serde_json::Value::as_u64) == Some(2)
         && let Some(serde_json::Value::Array(templates)) = catalog.get("templates")
     {
         for t in templates {
-            let field = |k: &str| t.get(k).and_then(serde_json::Value::as_str);
-            if let (Some(id), Some(endpoint)) = (field("id"), field("endpoint")) {
+            let id = t.get("id").and_then(serde_json::Value::as_str);
+            // A template's endpoint is its first step's.
+            let endpoint = t
+                .pointer("/steps/0/endpoint")
+                .and_then(serde_json::Value::as_str);
+            if let (Some(id), Some(endpoint)) = (id, endpoint) {
                 let json = serde_json::to_string(t).unwrap_or_default();
                 let _ = writeln!(out, "    ({id:?}, {endpoint:?}, {json:?}),");
             }

@@ -17,5 +17,6 @@ pub use generated::connector::destination::types;
 pub use generated::connector::destination::types::{
     CallError, ConfigError, ConfigSummary, Delivered, Exchange, Halt, InputRecord, KeyProblem,
     Outcome, PlannedRequest, RecordOutcome, RecordProblem, Rejected, Retry, Sample, Severity,
+    StepDone,
 };
 pub use generated::{Connector, ConnectorPre};

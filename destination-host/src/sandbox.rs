@@ -18,7 +18,8 @@ use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 pub use crate::bindings::{
     CallError, ConfigError, ConfigSummary, Delivered, Exchange, Halt, InputRecord, KeyProblem,
-    Outcome, PlannedRequest, RecordOutcome, RecordProblem, Rejected, Retry, Sample, Severity, http,
+    Outcome, PlannedRequest, RecordOutcome, RecordProblem, Rejected, Retry, Sample, Severity,
+    StepDone, http,
 };
 pub use crate::limits::{FlowStats, Limits, Tenant};
 

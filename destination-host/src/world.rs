@@ -12,7 +12,7 @@ use wasmtime::component::Component;
 /// The package every interface of the world belongs to.
 const PACKAGE: &str = "connector:destination";
 /// The version of that package this host implements.
-const VERSION: &str = "0.1.0";
+const VERSION: &str = "0.2.0";
 /// Interfaces of the package the host provides as imports.
 const PROVIDED: [&str; 2] = ["http", "types"];
 /// Interfaces of the package the component must export.
@@ -123,8 +123,8 @@ mod tests {
     #[test]
     fn wasi_imports_of_0_2_are_provided_and_others_are_not() {
         assert!(provided("wasi:cli/environment@0.2.3"));
-        assert!(provided("connector:destination/http@0.1.0"));
-        assert!(!provided("connector:destination/http@0.2.0"));
+        assert!(provided("connector:destination/http@0.2.0"));
+        assert!(!provided("connector:destination/http@0.1.0"));
         assert!(!provided("wasi:http/outgoing-handler@0.2.3"));
         assert!(!provided("wasi:cli/environment@0.3.0"));
     }

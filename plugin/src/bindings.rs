@@ -1,7 +1,7 @@
 //! The component glue: wit-bindgen's generated types and the exported
-//! `destination` implementation, delegating to [`crate::core`].
+//! `destination` implementation, delegating to [`crate::destination`].
 
-use crate::core::{Destination, MAX_RECORDS_PER_CALL};
+use crate::destination::{Destination, MAX_RECORDS_PER_CALL};
 use crate::types as core_types;
 use std::sync::OnceLock;
 
@@ -145,17 +145,29 @@ fn exchange_in(e: wit::Exchange) -> core_types::Exchange {
     }
 }
 
+fn steps_out(steps: Vec<core_types::StepDone>) -> Vec<wit::StepDone> {
+    steps
+        .into_iter()
+        .map(|s| wit::StepDone {
+            id: s.id,
+            exchange: exchange_out(s.exchange),
+        })
+        .collect()
+}
+
 fn outcome_out(o: core_types::Outcome) -> wit::Outcome {
     match o {
         core_types::Outcome::Delivered(d) => wit::Outcome::Delivered(wit::Delivered {
             id: d.id,
             existing: d.existing,
             exchange: exchange_out(d.exchange),
+            completed: steps_out(d.completed),
         }),
         core_types::Outcome::Rejected(r) => wit::Outcome::Rejected(wit::Rejected {
             code: r.code,
             message: r.message,
             exchange: r.exchange.map(exchange_out),
+            completed: steps_out(r.completed),
         }),
         core_types::Outcome::Retry(r) => wit::Outcome::Retry(wit::Retry {
             code: r.code,
@@ -163,12 +175,14 @@ fn outcome_out(o: core_types::Outcome) -> wit::Outcome {
             retry_after: r.retry_after,
             exchange: r.exchange.map(exchange_out),
             maybe_applied: r.maybe_applied,
+            completed: steps_out(r.completed),
         }),
         core_types::Outcome::Halt(h) => wit::Outcome::Halt(wit::Halt {
             code: h.code,
             message: h.message,
             permission: h.permission,
             exchange: h.exchange.map(exchange_out),
+            completed: steps_out(h.completed),
         }),
     }
 }
@@ -225,6 +239,7 @@ impl Guest for Component {
             .map(|o| wit::RecordOutcome {
                 index: o.index,
                 outcome: outcome_out(o.outcome),
+                unknown_fields: o.unknown_fields,
             })
             .collect())
     }

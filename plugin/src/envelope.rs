@@ -276,29 +276,7 @@ pub fn classify(
 ) -> Verdict {
     let retry_after = || header(headers, "retry-after").map(str::to_owned);
     match status {
-        200..=299 => match parse_envelope(body) {
-            None => Verdict::rejected(
-                "invalid_response",
-                format!(
-                    "Ashby answered HTTP {status} with a body that is not its JSON envelope; it is unknown whether the request was applied, so it is not retried"
-                ),
-            ),
-            Some(env) if env.success => Verdict::Delivered {
-                id: result_id(&env.results, id_key),
-                results: env.results,
-            },
-            Some(env) => {
-                let code = env.error_code.unwrap_or_else(|| "unknown_error".to_owned());
-                let message = env.error_message.unwrap_or_default();
-                match code.as_str() {
-                    "missing_endpoint_permission" => Verdict::halt(code, message, permission),
-                    "rate_limit_exceeded" | "concurrent_limit_exceeded" => {
-                        Verdict::retry(code, message, retry_after())
-                    }
-                    _ => Verdict::rejected(code, message),
-                }
-            }
-        },
+        200..=299 => classify_success(status, headers, body, id_key, permission),
         401 => {
             let (_, m) = body_error(body);
             Verdict::halt(
@@ -309,55 +287,8 @@ pub fn classify(
                 permission,
             )
         }
-        403 => {
-            let (c, m) = body_error(body);
-            let missing_permission = c.as_deref() == Some("missing_endpoint_permission")
-                || String::from_utf8_lossy(body).contains("missing_endpoint_permission");
-            if missing_permission {
-                let default = match permission {
-                    Some(p) => format!("the API key lacks the {p} permission this endpoint needs"),
-                    None => "the API key lacks the permission this endpoint needs".to_owned(),
-                };
-                Verdict::halt(
-                    "missing_endpoint_permission",
-                    m.unwrap_or(default),
-                    permission,
-                )
-            } else {
-                Verdict::halt(
-                    "forbidden",
-                    m.unwrap_or_else(|| {
-                        "Ashby refused the API key (HTTP 403): it is wrong or deactivated"
-                            .to_owned()
-                    }),
-                    permission,
-                )
-            }
-        }
-        429 => {
-            let (_, m) = body_error(body);
-            let partner = header(headers, "x-ratelimit-scope")
-                .is_some_and(|s| s.trim().eq_ignore_ascii_case("integration-partner"));
-            if partner {
-                Verdict::retry(
-                    "rate_limited_integration_partner",
-                    with_detail(
-                        "Ashby is rate limiting the integration partner's combined traffic across organisations (x-ratelimit-scope: integration-partner), not only this API key".to_owned(),
-                        m.as_deref(),
-                    ),
-                    retry_after(),
-                )
-            } else {
-                Verdict::retry(
-                    "rate_limited",
-                    with_detail(
-                        "Ashby's rate limit was reached (HTTP 429)".to_owned(),
-                        m.as_deref(),
-                    ),
-                    retry_after(),
-                )
-            }
-        }
+        403 => classify_403(body, permission),
+        429 => classify_429(headers, body),
         408 | 500..=599 => {
             let (_, m) = body_error(body);
             Verdict::retry(
@@ -377,6 +308,93 @@ pub fn classify(
             format!("http_{status}"),
             format!("unexpected HTTP {status} from Ashby (redirects are not followed)"),
         ),
+    }
+}
+
+/// Classifies a 2xx answer by Ashby's envelope.
+fn classify_success(
+    status: u16,
+    headers: &[(String, String)],
+    body: &[u8],
+    id_key: Option<&str>,
+    permission: Option<&str>,
+) -> Verdict {
+    let retry_after = || header(headers, "retry-after").map(str::to_owned);
+    match parse_envelope(body) {
+        None => Verdict::rejected(
+            "invalid_response",
+            format!(
+                "Ashby answered HTTP {status} with a body that is not its JSON envelope; it is unknown whether the request was applied, so it is not retried"
+            ),
+        ),
+        Some(env) if env.success => Verdict::Delivered {
+            id: result_id(&env.results, id_key),
+            results: env.results,
+        },
+        Some(env) => {
+            let code = env.error_code.unwrap_or_else(|| "unknown_error".to_owned());
+            let message = env.error_message.unwrap_or_default();
+            match code.as_str() {
+                "missing_endpoint_permission" => Verdict::halt(code, message, permission),
+                "rate_limit_exceeded" | "concurrent_limit_exceeded" => {
+                    Verdict::retry(code, message, retry_after())
+                }
+                _ => Verdict::rejected(code, message),
+            }
+        }
+    }
+}
+
+/// Classifies a 403: a missing endpoint permission, or a refused key.
+fn classify_403(body: &[u8], permission: Option<&str>) -> Verdict {
+    let (c, m) = body_error(body);
+    let missing_permission = c.as_deref() == Some("missing_endpoint_permission")
+        || String::from_utf8_lossy(body).contains("missing_endpoint_permission");
+    if missing_permission {
+        let default = match permission {
+            Some(p) => format!("the API key lacks the {p} permission this endpoint needs"),
+            None => "the API key lacks the permission this endpoint needs".to_owned(),
+        };
+        Verdict::halt(
+            "missing_endpoint_permission",
+            m.unwrap_or(default),
+            permission,
+        )
+    } else {
+        Verdict::halt(
+            "forbidden",
+            m.unwrap_or_else(|| {
+                "Ashby refused the API key (HTTP 403): it is wrong or deactivated".to_owned()
+            }),
+            permission,
+        )
+    }
+}
+
+/// Classifies a 429, telling the integration-partner limit apart.
+fn classify_429(headers: &[(String, String)], body: &[u8]) -> Verdict {
+    let retry_after = || header(headers, "retry-after").map(str::to_owned);
+    let (_, m) = body_error(body);
+    let partner = header(headers, "x-ratelimit-scope")
+        .is_some_and(|s| s.trim().eq_ignore_ascii_case("integration-partner"));
+    if partner {
+        Verdict::retry(
+            "rate_limited_integration_partner",
+            with_detail(
+                "Ashby is rate limiting the integration partner's combined traffic across organisations (x-ratelimit-scope: integration-partner), not only this API key".to_owned(),
+                m.as_deref(),
+            ),
+            retry_after(),
+        )
+    } else {
+        Verdict::retry(
+            "rate_limited",
+            with_detail(
+                "Ashby's rate limit was reached (HTTP 429)".to_owned(),
+                m.as_deref(),
+            ),
+            retry_after(),
+        )
     }
 }
 

@@ -14,7 +14,7 @@
 //!   [`templates`] (the embedded `templates.json`), [`schema`] (the field-type
 //!   grammar and validators), [`config`] (strict config parsing), [`shape`]
 //!   (record → request body), [`envelope`] (Ashby response → outcome) and
-//!   [`core`] ([`Destination`], which plans, sends and classifies). It talks
+//!   [`destination`] ([`Destination`], which plans, sends and classifies). It talks
 //!   HTTP through the [`Transport`] trait, so benchmarks and the host's native
 //!   comparison can run it with an in-process transport;
 //! - a thin **bindings** layer (wasm32 only) that implements the exported
@@ -31,16 +31,16 @@
 //! assert_eq!(sample.requests[0].body, r#"{"name":"Ada Lovelace"}"#);
 //! ```
 
+pub mod ashby;
 pub mod config;
-pub mod core;
+pub mod destination;
 pub mod envelope;
-pub mod lost_write;
 pub mod schema;
 pub mod shape;
 pub mod templates;
 pub mod types;
 
-pub use crate::core::{Destination, MAX_RECORDS_PER_CALL};
+pub use crate::destination::{Destination, MAX_RECORDS_PER_CALL};
 pub use crate::templates::Template;
 pub use crate::types::*;
 

@@ -300,15 +300,28 @@ impl Exchange {
     }
 }
 
+/// A call of a record's sequence that the remote accepted (mirror of
+/// `types.step-done`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepDone {
+    /// The id the call's answer reports, when known.
+    pub id: Option<String>,
+    /// The call's exchange.
+    pub exchange: Exchange,
+}
+
 /// A record the remote accepted (mirror of `types.delivered`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Delivered {
-    /// The id of the object created or changed, when known.
+    /// The id of the object created or changed, when known (the first
+    /// call's that reports one).
     pub id: Option<String>,
     /// True when no write was made because the object already existed.
     pub existing: bool,
-    /// The exchange that delivered it.
+    /// The exchange of the record's last call.
     pub exchange: Exchange,
+    /// The record's calls before the last one, in order.
+    pub completed: Vec<StepDone>,
 }
 
 /// A permanent failure (mirror of `types.rejected`).
@@ -320,6 +333,8 @@ pub struct Rejected {
     pub message: String,
     /// The exchange, when the remote was asked.
     pub exchange: Option<Exchange>,
+    /// The record's calls that succeeded before this failure, in order.
+    pub completed: Vec<StepDone>,
 }
 
 /// A transient failure (mirror of `types.retry`).
@@ -336,6 +351,8 @@ pub struct Retry {
     /// The write may have been applied although its answer was lost.
     #[serde(default)]
     pub maybe_applied: bool,
+    /// The record's calls that succeeded before this failure, in order.
+    pub completed: Vec<StepDone>,
 }
 
 /// The flow must stop (mirror of `types.halt`).
@@ -350,6 +367,8 @@ pub struct Halt {
     pub permission: Option<String>,
     /// The exchange, when a response arrived.
     pub exchange: Option<Exchange>,
+    /// The record's calls that succeeded before this failure, in order.
+    pub completed: Vec<StepDone>,
 }
 
 /// What became of one input record (mirror of `types.outcome`).
@@ -385,6 +404,26 @@ impl Outcome {
             Self::Halt(h) => h.exchange.as_ref(),
         }
     }
+
+    /// The record's calls that succeeded before the one this outcome is
+    /// about, in order.
+    pub fn completed(&self) -> &[StepDone] {
+        match self {
+            Self::Delivered(d) => &d.completed,
+            Self::Rejected(r) => &r.completed,
+            Self::Retry(r) => &r.completed,
+            Self::Halt(h) => &h.completed,
+        }
+    }
+
+    /// Every exchange of the record, in the order they happened: the
+    /// completed calls', then the outcome's own.
+    pub fn exchanges(&self) -> impl Iterator<Item = &Exchange> {
+        self.completed()
+            .iter()
+            .map(|s| &s.exchange)
+            .chain(self.exchange())
+    }
 }
 
 /// An outcome about one input record (mirror of `types.record-outcome`).
@@ -394,4 +433,7 @@ pub struct RecordOutcome {
     pub index: u64,
     /// What happened.
     pub outcome: Outcome,
+    /// The record's fields the destination does not know (sent, dropped
+    /// or refused as its config says), in record order.
+    pub unknown_fields: Vec<String>,
 }

@@ -7,7 +7,9 @@ use super::{HaltInfo, Options};
 use crate::circuit::Circuit;
 use crate::journal::{Done, Entry};
 use crate::metrics::FlowMetrics;
+use crate::sandbox::StepDone;
 use serde_json::Value;
+use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use tokio::sync::Semaphore;
@@ -52,6 +54,8 @@ pub(super) struct Counters {
     pub(super) restarts: AtomicU64,
     pub(super) rate_limited: AtomicU64,
     pub(super) rate_limited_partner: AtomicU64,
+    /// Records per unknown field name.
+    pub(super) unknown_fields: Mutex<BTreeMap<String, u64>>,
 }
 
 /// Adds `n` to a counter.
@@ -147,6 +151,19 @@ impl Flow {
         reason: &str,
         attempts: u32,
     ) {
+        self.write_dead_letter(index, record, (code, reason), attempts, &[]);
+    }
+
+    /// Counts, logs and writes one dead letter; `completed` are the
+    /// record's calls that succeeded before the one that failed.
+    fn write_dead_letter(
+        &self,
+        index: u64,
+        record: Value,
+        (code, reason): (&str, &str),
+        attempts: u32,
+        completed: &[StepDone],
+    ) {
         add(&self.counts.dead, 1);
         self.metrics.rejected(code);
         tracing::debug!(
@@ -156,7 +173,7 @@ impl Flow {
         );
         if let Some(ok) = self
             .sinks
-            .dead_letter(index, record, code, reason, attempts)
+            .dead_letter(index, record, code, reason, attempts, completed)
         {
             self.metrics.dead_letter_written(ok);
         }
@@ -177,8 +194,33 @@ impl Flow {
         reason: &str,
         attempts: u32,
     ) -> Entry {
-        self.dead_letter(p.index, record_value(&p.json), code, reason, attempts);
+        self.dead_letter_after(p, code, reason, attempts, &[])
+    }
+
+    /// Dead-letters a record whose calls in `completed` succeeded before
+    /// the one that failed; returns the journal entry that makes it final.
+    pub(super) fn dead_letter_after(
+        &self,
+        p: &Pending,
+        code: &str,
+        reason: &str,
+        attempts: u32,
+        completed: &[StepDone],
+    ) -> Entry {
+        let record = record_value(&p.json);
+        self.write_dead_letter(p.index, record, (code, reason), attempts, completed);
         p.entry(Done::DeadLettered(code.to_string()))
+    }
+
+    /// Counts a record's unknown fields, once per record.
+    pub(super) fn count_unknown(&self, fields: &[String]) {
+        if fields.is_empty() {
+            return;
+        }
+        let mut counts = lock(&self.counts.unknown_fields);
+        for f in fields {
+            *counts.entry(f.clone()).or_default() += 1;
+        }
     }
 }
 

@@ -31,7 +31,7 @@ pub use progress::{Progress, ProgressFn};
 use serde::Serialize;
 use serde_json::Value;
 use sinks::Sinks;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
@@ -180,6 +180,9 @@ pub struct Summary {
     pub outage_pauses: u64,
     /// Time spent paused, in ms.
     pub outage_ms: u64,
+    /// Records per field name that the destination does not know (sent,
+    /// dropped or refused as its config says; each record counted once).
+    pub unknown_fields: BTreeMap<String, u64>,
     /// Response-webhook records the `--responses-url` receiver accepted.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub responses_posted: Option<u64>,
@@ -444,6 +447,7 @@ fn summarise(flow: &Flow, webhook: Option<(u64, u64)>, start: Instant) -> Summar
         plugin_restarts: c.restarts.load(Relaxed),
         outage_pauses: flow.outage.totals().0,
         outage_ms: flow.outage.totals().1,
+        unknown_fields: sinks::lock(&c.unknown_fields).clone(),
         responses_posted: webhook.map(|w| w.0),
         responses_failed: webhook.map(|w| w.1),
         elapsed_ms: start.elapsed().as_millis() as u64,

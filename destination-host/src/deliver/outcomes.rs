@@ -1,12 +1,13 @@
 //! The host's policy on the outcomes `send` returns: count, dead-letter,
 //! halt, or queue a retry with backoff; publish each exchange's response
-//! record; journal what became final.
+//! record (every call of a multi-call record, in order); count unknown
+//! fields; journal what became final.
 
 use super::flow::{Flow, Pending, add, record_value};
 use super::worker::Job;
 use crate::journal::{Done, Entry};
 use crate::retry::parse_retry_after;
-use crate::sandbox::{Exchange, Guest, Outcome, RecordOutcome, Retry};
+use crate::sandbox::{Exchange, Guest, Outcome, RecordOutcome, Retry, StepDone};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -54,7 +55,7 @@ pub(super) async fn handle_outcomes(
         ..Tally::default()
     };
     for mut p in records {
-        let Some(outcome) = by_index.remove(&p.index) else {
+        let Some((outcome, unknown)) = by_index.remove(&p.index) else {
             // Nothing says whether it reached the remote: dead-lettered, so
             // it is neither lost nor sent again on its own.
             let why = "plugin fault: the plugin returned no outcome for this record";
@@ -64,6 +65,10 @@ pub(super) async fn handle_outcomes(
             continue;
         };
         if was_sent(&outcome) {
+            if p.attempts == 0 {
+                // Each record's unknown fields count once, not per attempt.
+                flow.count_unknown(&unknown);
+            }
             if p.attempts > 0 {
                 add(&flow.counts.retries, 1);
                 flow.metrics.retried(1);
@@ -74,17 +79,21 @@ pub(super) async fn handle_outcomes(
             Outcome::Delivered(d) => {
                 add(&flow.counts.delivered, 1);
                 flow.metrics.sent();
+                note_steps(&mut t.published, d.completed);
                 note_exchange(&mut t.published, Some(d.exchange));
                 t.finished.push(p.entry(Done::Delivered));
                 t.done += 1;
             }
             Outcome::Rejected(r) => {
-                t.finished
-                    .push(flow.dead_letter_pending(&p, &r.code, &r.message, p.attempts));
+                let (code, why) = (&r.code, &r.message);
+                let e = flow.dead_letter_after(&p, code, why, p.attempts, &r.completed);
+                t.finished.push(e);
+                note_steps(&mut t.published, r.completed);
                 note_exchange(&mut t.published, r.exchange);
                 t.done += 1;
             }
             Outcome::Halt(h) => {
+                note_steps(&mut t.published, h.completed);
                 flow.halt(&h.code, &h.message, h.permission.clone());
                 guest.halt_http();
                 flow.not_attempted(1);
@@ -116,7 +125,10 @@ const DEFERRED: &str = "deferred";
 /// carry, or a second outcome for one record, is a plugin fault: it is
 /// logged and ignored (the first outcome counts), so no record is lost or
 /// counted twice.
-fn outcomes_by_index(records: &[Pending], outcomes: Vec<RecordOutcome>) -> HashMap<u64, Outcome> {
+fn outcomes_by_index(
+    records: &[Pending],
+    outcomes: Vec<RecordOutcome>,
+) -> HashMap<u64, (Outcome, Vec<String>)> {
     let mut by_index = HashMap::with_capacity(outcomes.len());
     for o in outcomes {
         if !records.iter().any(|p| p.index == o.index) {
@@ -125,7 +137,7 @@ fn outcomes_by_index(records: &[Pending], outcomes: Vec<RecordOutcome>) -> HashM
                 o.index
             );
         } else if let std::collections::hash_map::Entry::Vacant(v) = by_index.entry(o.index) {
-            v.insert(o.outcome);
+            v.insert((o.outcome, o.unknown_fields));
         } else {
             tracing::warn!(
                 "plugin fault: a second outcome for record {}: ignored, the first one counts",
@@ -150,6 +162,7 @@ fn on_retry(flow: &Flow, t: &mut Tally, mut p: Pending, r: Retry) {
             add(&flow.counts.rate_limited_partner, 1);
         }
     }
+    note_steps(&mut t.published, r.completed.clone());
     if p.attempts > 0 && r.exchange.is_some() {
         note_exchange(&mut t.published, r.exchange.clone());
     }
@@ -171,8 +184,8 @@ fn on_retry(flow: &Flow, t: &mut Tally, mut p: Pending, r: Retry) {
             "gave up after {} attempts; last error {}: {}",
             p.attempts, r.code, r.message
         );
-        t.finished
-            .push(flow.dead_letter_pending(&p, "retries_exhausted", &why, p.attempts));
+        let e = flow.dead_letter_after(&p, "retries_exhausted", &why, p.attempts, &r.completed);
+        t.finished.push(e);
         t.done += 1;
     } else {
         if let Some(ra) = r.retry_after.as_deref().and_then(parse_retry_after) {
@@ -230,6 +243,13 @@ fn schedule_retry(
             .fetch_sub(n, std::sync::atomic::Ordering::Relaxed);
         let _ = tx.send(Some(records));
     });
+}
+
+/// Adds the exchanges of a record's completed calls to publish, in order.
+fn note_steps(published: &mut Vec<Exchange>, steps: Vec<StepDone>) {
+    for s in steps {
+        note_exchange(published, Some(s.exchange));
+    }
 }
 
 /// Adds an exchange to publish, unless the same request is already there

@@ -3,6 +3,7 @@
 //! journal, committed in the order that makes a kill safe.
 
 use crate::journal::{Entry, Journal};
+use crate::sandbox::StepDone;
 use crate::webhook::Webhook;
 use anyhow::Context as _;
 use serde_json::{Value, json};
@@ -49,8 +50,10 @@ impl Sinks {
         })
     }
 
-    /// Writes one dead letter: `{index, record, code, reason, attempts}`.
-    /// Returns whether the line was written, or `None` without a file.
+    /// Writes one dead letter: `{index, record, code, reason, attempts}`,
+    /// plus `completed` (`[{endpoint, id}]`, the record's calls that
+    /// succeeded before the failure) when there are any. Returns whether
+    /// the line was written, or `None` without a file.
     pub(super) fn dead_letter(
         &self,
         index: u64,
@@ -58,10 +61,17 @@ impl Sinks {
         code: &str,
         reason: &str,
         attempts: u32,
+        completed: &[StepDone],
     ) -> Option<bool> {
-        let line = json!({
+        let mut line = json!({
             "index": index, "record": record, "code": code, "reason": reason, "attempts": attempts,
         });
+        if !completed.is_empty() {
+            line["completed"] = completed
+                .iter()
+                .map(|s| json!({"endpoint": s.exchange.request.path, "id": s.id}))
+                .collect();
+        }
         self.write_line(&self.dead_letter, &line)
     }
 

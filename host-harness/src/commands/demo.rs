@@ -3,9 +3,11 @@
 //! (embedded in the binary, so an installed copy runs anywhere). Candidates
 //! are created; their ids, captured through the response webhook, become
 //! applications to a job (rename and defaults do the shaping), get custom
-//! field values, and one application gets an offer process. Inputs and
-//! outputs go to `--out DIR`, or to a temporary folder removed at the end
-//! unless `--keep`.
+//! field values, the applications move to the screen stage with a custom
+//! field of their own (update-application: application.changeStage then
+//! customField.setValues per record), and one application gets an offer
+//! process. Inputs and outputs go to `--out DIR`, or to a temporary folder
+//! removed at the end unless `--keep`.
 
 use anyhow::Context as _;
 use destination_host::deliver::{self, Options, Report};
@@ -46,6 +48,12 @@ const STEPS: &[Step] = &[
         first_only: false,
     },
     Step {
+        name: "move to screen stage",
+        config: "update-application.json",
+        input_from: Some(1),
+        first_only: false,
+    },
+    Step {
         name: "start one offer process",
         config: "start-offer-process.json",
         input_from: Some(1),
@@ -70,6 +78,10 @@ const FILES: &[(&str, &str)] = &[
     (
         "set-custom-field-values.json",
         include_str!("../../../examples/demo/set-custom-field-values.json"),
+    ),
+    (
+        "update-application.json",
+        include_str!("../../../examples/demo/update-application.json"),
     ),
     (
         "start-offer-process.json",
@@ -194,6 +206,15 @@ pub async fn run(out: Option<PathBuf>, keep: bool, runtime: Sandbox) -> anyhow::
         crate::out::line(r)?;
     }
     let state = mock.state();
+    let screened = state
+        .applications
+        .iter()
+        .filter(|a| a["currentInterviewStage"]["id"] == mock_ashby::fixtures::SCREEN_STAGE_ID)
+        .count();
+    crate::out::line(format!(
+        "{screened} of {} applications are at the \"Recruiter screen\" stage",
+        state.applications.len()
+    ))?;
     let place = if kept {
         format!("outputs in {}", out.display())
     } else {

@@ -229,6 +229,14 @@ fn warn_after(report: &Report) -> u8 {
             s.rate_limited_partner
         );
     }
+    for (field, n) in &s.unknown_fields {
+        // The name is the guest's (from the record): made terminal-safe.
+        let field = one_line(field);
+        eprintln!(
+            "warning: {n} record(s) carried the field `{field}`, which no call of the template \
+             takes; it was sent, left out or refused as the config's \"unknown_fields\" says"
+        );
+    }
     if let Some(failed) = s.responses_failed.filter(|n| *n > 0) {
         tracing::warn!(
             name: "destination.webhook.failed",

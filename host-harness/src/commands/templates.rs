@@ -3,6 +3,7 @@
 
 use crate::out;
 use plugin::Template;
+use plugin::templates::{Runs, Source, Step};
 
 pub fn run(id: Option<&str>, json: bool) -> anyhow::Result<u8> {
     let catalog =
@@ -42,26 +43,61 @@ fn required(t: &Template) -> Vec<String> {
         .collect()
 }
 
+/// One line per step: the template's id on its first step, the endpoint,
+/// the permission, when the step runs and the record fields it then needs.
 fn table(all: &[Template]) -> anyhow::Result<()> {
     out::line(format!(
-        "{:<26} {:<24} {:<18} REQUIRED",
-        "ID", "ENDPOINT", "PERMISSION"
+        "{:<24} {:<4} {:<26} {:<16} RUNS; NEEDS",
+        "ID", "STEP", "ENDPOINT", "PERMISSION"
     ))?;
     for t in all {
-        let req = required(t);
-        out::line(format!(
-            "{:<26} {:<24} {:<18} {}",
-            t.id,
-            t.endpoint,
-            t.permission,
-            if req.is_empty() {
-                "-".to_string()
-            } else {
-                req.join(", ")
-            }
-        ))?;
+        for (i, step) in t.steps.iter().enumerate() {
+            let id = if i == 0 { t.id.as_str() } else { "" };
+            out::line(format!(
+                "{:<24} {:<4} {:<26} {:<16} {}",
+                id,
+                i + 1,
+                step.endpoint,
+                step.permission,
+                runs_and_needs(t, step)
+            ))?;
+        }
     }
     Ok(())
+}
+
+/// A record field's name with the other names it is accepted under.
+fn with_aliases(t: &Template, f: &str) -> String {
+    let also: Vec<&str> = t.aliases_for(f).map(|a| a.from.as_str()).collect();
+    if also.is_empty() {
+        f.to_owned()
+    } else {
+        format!("{f} (or {})", also.join(", "))
+    }
+}
+
+/// When a step runs and the record fields it needs then.
+fn runs_and_needs(t: &Template, step: &Step) -> String {
+    let runs = match &step.runs {
+        Runs::Always => "always".to_owned(),
+        Runs::WhenAny(fields) => {
+            let names: Vec<String> = fields.iter().map(|f| with_aliases(t, f)).collect();
+            format!("with {}", names.join(", "))
+        }
+    };
+    let needs: Vec<String> = step
+        .required
+        .iter()
+        .filter_map(|key| match step.source(key) {
+            Source::Field(f) => Some(with_aliases(t, &f)),
+            _ => None,
+        })
+        .collect();
+    if needs.is_empty() {
+        runs
+    } else {
+        format!("{runs}; {}", needs.join(", "))
+    }
 }
 
 fn show(t: &Template) -> anyhow::Result<()> {
@@ -97,32 +133,19 @@ fn show(t: &Template) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// One line per Ashby call the template makes: from its `steps` when the
-/// catalog has them (read from its JSON form, which names them), else its
-/// one endpoint.
+/// One line per Ashby call the template makes, in order.
 fn steps(t: &Template) -> Vec<String> {
-    let v = serde_json::to_value(t).unwrap_or_default();
-    let Some(steps) = v.get("steps").and_then(|s| s.as_array()) else {
-        return vec![format!(
-            "step 1: {} {} (permission {})",
-            t.method, t.endpoint, t.permission
-        )];
-    };
-    steps
+    t.steps
         .iter()
         .enumerate()
         .map(|(i, s)| {
-            let runs = match &s["runs"] {
-                serde_json::Value::Null => String::new(),
-                r if r == "always" => String::new(),
-                r => format!(", runs {r}"),
-            };
             format!(
-                "step {}: {} {} (permission {}{runs})",
+                "step {}: {} {} (permission {}; {})",
                 i + 1,
-                s["method"].as_str().unwrap_or("POST"),
-                s["endpoint"].as_str().unwrap_or("-"),
-                s["permission"].as_str().unwrap_or("-"),
+                s.method,
+                s.endpoint,
+                s.permission,
+                runs_and_needs(t, s)
             )
         })
         .collect()

@@ -9,7 +9,7 @@ use super::{config, load_sandbox, shown_request, tenant_for};
 use crate::args::Common;
 use crate::out;
 use destination_host::input::{self, InputItem};
-use destination_host::sandbox::{Exchange, InputRecord, Limits, Outcome};
+use destination_host::sandbox::{Exchange, InputRecord, Limits, Outcome, StepDone};
 use destination_host::text::one_line;
 use serde_json::{Value, json};
 
@@ -94,26 +94,34 @@ pub async fn run(
     Ok(code)
 }
 
-/// The outcome as JSON, its exchange, and the exit code it calls for.
+/// The outcome as JSON (with the calls done before its own, for a record
+/// of several calls), its exchange, and the exit code it calls for.
 fn describe(o: Outcome) -> (Value, Option<Exchange>, u8) {
+    let done = |steps: &[StepDone]| -> Value {
+        steps
+            .iter()
+            .map(|s| json!({"endpoint": s.exchange.request.path, "status": s.exchange.status, "id": s.id}))
+            .collect()
+    };
     match o {
         Outcome::Delivered(d) => (
-            json!({"kind": "delivered", "id": d.id}),
+            json!({"kind": "delivered", "id": d.id, "completed": done(&d.completed)}),
             Some(d.exchange),
             0,
         ),
         Outcome::Rejected(r) => (
-            json!({"kind": "rejected", "code": r.code, "message": r.message}),
+            json!({"kind": "rejected", "code": r.code, "message": r.message, "completed": done(&r.completed)}),
             r.exchange,
             1,
         ),
         Outcome::Retry(r) => (
-            json!({"kind": "retry", "code": r.code, "message": r.message}),
+            json!({"kind": "retry", "code": r.code, "message": r.message, "completed": done(&r.completed)}),
             r.exchange,
             1,
         ),
         Outcome::Halt(h) => (
-            json!({"kind": "halt", "code": h.code, "message": h.message, "permission": h.permission}),
+            json!({"kind": "halt", "code": h.code, "message": h.message, "permission": h.permission,
+                   "completed": done(&h.completed)}),
             h.exchange,
             2,
         ),

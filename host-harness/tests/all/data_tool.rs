@@ -486,9 +486,9 @@ fn csv_cells_become_the_types_the_template_declares() {
     let csv = write(
         dir.path(),
         "u.csv",
-        "candidateId,sendNotifications\n\
-         0b9a4d7e-0000-4000-8000-000000000001,true\n\
-         0b9a4d7e-0000-4000-8000-000000000002,maybe\n",
+        "candidateId,name,sendNotifications\n\
+         0b9a4d7e-0000-4000-8000-000000000001,Ada,true\n\
+         0b9a4d7e-0000-4000-8000-000000000002,Bob,maybe\n",
     );
     let out = bin()
         .args(["sample", "--strict", "--config"])

@@ -97,7 +97,7 @@ fn a_component_of_another_world_is_refused_naming_the_differences() {
         let e = stderr(&out);
         for name in [
             "evil:spy/peek",
-            "connector:destination/destination@0.1.0",
+            "connector:destination/destination@0.2.0",
             "evil:spy/exfil",
         ] {
             assert!(e.contains(name), "{args:?}: {e}");

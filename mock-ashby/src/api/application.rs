@@ -46,6 +46,17 @@ pub(crate) const ENDPOINTS: &[Endpoint] = &[
         fields: &["applicationId", "expand", "submittedFormInstanceId"],
         handler: application_info,
     },
+    Endpoint {
+        path: "/application.changeStage",
+        permission: "candidatesWrite",
+        fields: &[
+            "applicationId",
+            "interviewStageId",
+            "archiveReasonId",
+            "archiveEmail",
+        ],
+        handler: application_change_stage,
+    },
 ];
 
 /// The stage named by `interviewStageId` when the plan's first pre-interview screen is meant.
@@ -290,4 +301,106 @@ fn status_for_stage(stage_type: &str) -> &'static str {
         "Archived" => "Archived",
         _ => "Active",
     }
+}
+
+// --- application.changeStage --------------------------------------------------------------
+
+/// `application.changeStage {applicationId*, interviewStageId*, archiveReasonId,
+/// archiveEmail {communicationTemplateId*, sendAt}}`: the stage must be in the
+/// application's interview plan; a stage of type `Archived` needs `archiveReasonId`,
+/// and `archiveEmail` may only come with one.
+fn application_change_stage(org: &mut Org, a: &Args<'_>) -> ApiResult<Value> {
+    let id = a.req("applicationId", v_uuid)?;
+    let stage_id = a.req("interviewStageId", v_uuid)?;
+    let reason_id = a.opt("archiveReasonId", v_uuid)?;
+    let template_id = match a.opt("archiveEmail", v_object)? {
+        None => None,
+        Some(email) => {
+            let e = Args::nested(email, "archiveEmail".to_owned());
+            e.only(&["communicationTemplateId", "sendAt"])?;
+            e.opt("sendAt", v_datetime)?;
+            Some(e.req("communicationTemplateId", v_uuid)?)
+        }
+    };
+    let application = Org::lookup(&org.applications, "application", &id)?;
+    let plan_id = application["currentInterviewStage"]["interviewPlanId"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let stage = org.stage_in_plan(&plan_id, &stage_id)?;
+    let archived = stage["type"] == "Archived";
+    let reason = archive_reason(org, archived, reason_id, template_id.as_deref())?;
+    let Some(application) = org.applications.get_mut(&id) else {
+        return Err(not_found("application", &id));
+    };
+    let was_archived = application["status"] == "Archived";
+    enter_stage(application, stage, reason);
+    if template_id.is_some() && !was_archived {
+        // Ashby: "If application is already archived, the email will not be sent."
+        org.archive_emails_sent += 1;
+    }
+    let application = org.applications.get(&id).cloned().unwrap_or_default();
+    Ok(org.render_application(&application))
+}
+
+/// The archive reason of a stage change: required for a stage of type `Archived`, refused
+/// for any other, like an `archiveEmail` (whose template must exist).
+fn archive_reason(
+    org: &Org,
+    archived: bool,
+    reason_id: Option<String>,
+    template_id: Option<&str>,
+) -> ApiResult<Option<Value>> {
+    let only_archived = |field: &str| {
+        invalid_input(format!(
+            "`{field}` may only be passed when moving to an Interview Stage with type `Archived`."
+        ))
+    };
+    if let Some(template_id) = template_id {
+        if !archived {
+            return Err(only_archived("archiveEmail"));
+        }
+        Org::require(
+            &org.communication_templates,
+            "communication_template",
+            template_id,
+        )?;
+    }
+    match (archived, reason_id) {
+        (true, None) => Err(invalid_input(
+            "`archiveReasonId` is required when moving to an Interview Stage with type `Archived`."
+                .to_owned(),
+        )),
+        (false, Some(_)) => Err(only_archived("archiveReasonId")),
+        (_, Some(id)) => Org::lookup(&org.archive_reasons, "archive_reason", &id).map(Some),
+        (false, None) => Ok(None),
+    }
+}
+
+/// Moves an application to `stage`: a history entry when the stage changes, the status
+/// the stage's type implies, the archive reason and time.
+fn enter_stage(application: &mut Value, stage: Value, reason: Option<Value>) {
+    let now = now_iso();
+    let moved = application["currentInterviewStage"]["id"] != stage["id"];
+    if moved {
+        let number = application["applicationHistory"]
+            .as_array()
+            .map_or(0, Vec::len);
+        if let Some(history) = application["applicationHistory"].as_array_mut() {
+            history.push(json!({
+                "id": new_id(), "stageId": stage["id"], "title": stage["title"],
+                "stageNumber": number, "enteredStageAt": now,
+                "allowedActions": ["set_entered_at"], "actorId": null,
+            }));
+        }
+        application["archivedAt"] = if reason.is_some() {
+            json!(now)
+        } else {
+            Value::Null
+        };
+    }
+    application["status"] = json!(status_for_stage(stage["type"].as_str().unwrap_or_default()));
+    application["currentInterviewStage"] = stage;
+    application["archiveReason"] = reason.unwrap_or(Value::Null);
+    application["updatedAt"] = json!(now);
 }

@@ -58,7 +58,9 @@ mod guest {
                 code: code.to_string(),
                 message,
                 exchange: None,
+                completed: vec![],
             }),
+            unknown_fields: vec![],
         }
     }
 
@@ -118,7 +120,9 @@ mod guest {
                         headers: vec![],
                         body: String::from_utf8_lossy(&resp.body).into_owned(),
                     },
+                    completed: vec![],
                 }),
+                unknown_fields: vec![],
             },
             other => {
                 let (code, msg) = describe(other);
@@ -182,17 +186,20 @@ mod guest {
                 code: format!("code{ESCAPES}"),
                 message: format!("message {ESCAPES}\nforged: line"),
                 exchange: None,
+                completed: vec![],
             }),
             _ => wit::Outcome::Halt(wit::Halt {
                 code: format!("halt{ESCAPES}"),
                 message: format!("halted {ESCAPES}"),
                 permission: Some(format!("perm{ESCAPES}")),
                 exchange: None,
+                completed: vec![],
             }),
         };
         wit::RecordOutcome {
             index: r.index,
             outcome,
+            unknown_fields: vec![format!("field{ESCAPES}")],
         }
     }
 

@@ -762,11 +762,11 @@ mod world {
         assert_eq!(m.unknown_imports, ["evil:spy/peek"]);
         assert_eq!(
             m.missing_exports,
-            ["connector:destination/destination@0.1.0"]
+            ["connector:destination/destination@0.2.0"]
         );
         assert_eq!(m.extra_exports, ["evil:spy/exfil"]);
         let text = check(&engine, &component).unwrap_err().to_string();
-        for name in ["evil:spy/peek", "destination@0.1.0", "evil:spy/exfil"] {
+        for name in ["evil:spy/peek", "destination@0.2.0", "evil:spy/exfil"] {
             assert!(text.contains(name), "{text}");
         }
     }

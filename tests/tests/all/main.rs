@@ -12,4 +12,5 @@ mod observability;
 mod outage;
 mod property;
 mod secrets;
+mod steps;
 mod templates;

@@ -208,7 +208,7 @@ proptest! {
     ) {
         let creates: Vec<_> = templates_with_examples()
             .into_iter()
-            .filter(|(t, _)| !t.idempotent)
+            .filter(|(t, _)| !t.steps[0].idempotent)
             .collect();
         prop_assert!(creates.len() >= 5, "the create templates");
         let (t, example) = &creates[which % creates.len()];
@@ -234,7 +234,7 @@ proptest! {
         let made = objects(&m.state(), &t.endpoint) - before;
         prop_assert_eq!(made, 1, "{} created {} times: {:?}", t.id, made, s);
         prop_assert_eq!((s.input, s.delivered + s.dead_lettered), (1, 1), "{:?}", s);
-        if t.lookup.is_some() {
+        if t.steps[0].lookup.is_some() {
             prop_assert_eq!(s.delivered, 1, "{} has a lookup: found, delivered: {:?}", t.id, s);
         } else if s.dead_lettered == 1 {
             let text = std::fs::read_to_string(&dead).unwrap();

@@ -1,7 +1,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use super::*;
-use crate::types::{HttpError, HttpRequest, HttpResponse, Severity};
+use crate::types::{
+    CallError, Delivered, Exchange, Halt, HttpError, HttpRequest, HttpResponse, PlannedRequest,
+    Retry, Severity,
+};
 use serde_json::json;
 
 const U1: &str = "3ae2b801-19f6-41ef-ad28-214bd731948f";
@@ -807,6 +810,363 @@ fn manual_mode_reports_results_id() {
     );
     assert_eq!(delivered(&out[0].outcome).id.as_deref(), Some("app-1"));
     assert_eq!(delivered(&out[1].outcome).id, None);
+}
+
+/// Fixed ids for the `{{name}}` placeholders of templates.json examples.
+fn example_vars(v: &Value) -> Value {
+    match v {
+        Value::String(s) if s.starts_with("{{") && s.ends_with("}}") => {
+            let n = s.bytes().map(u64::from).sum::<u64>();
+            Value::String(format!("00000000-0000-4000-8000-{n:012}"))
+        }
+        Value::Array(a) => Value::Array(a.iter().map(example_vars).collect()),
+        Value::Object(o) => Value::Object(
+            o.iter()
+                .map(|(k, x)| (k.clone(), example_vars(x)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+/// Every (template, step index, example record) in templates.json: the
+/// template's own example for its first step, each step's `example` for
+/// the others.
+fn step_examples() -> Vec<(&'static crate::Template, usize, Value)> {
+    let raw: Value = serde_json::from_str(crate::templates::TEMPLATES_JSON).unwrap();
+    let mut out = Vec::new();
+    for t in crate::templates::all().unwrap() {
+        let file = raw["templates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["id"] == t.id.as_str())
+            .unwrap();
+        for (i, _) in t.steps.iter().enumerate() {
+            let example = file["steps"][i]
+                .get("example")
+                .filter(|_| i > 0)
+                .or_else(|| (i == 0).then(|| &file["example"]))
+                .unwrap_or_else(|| panic!("{} step {} has no example", t.id, i + 1));
+            out.push((t, i, example_vars(example)));
+        }
+    }
+    out
+}
+
+fn config_of(t: &crate::Template) -> Value {
+    let mut c = json!({"template": t.id});
+    if t.side_effects {
+        c["confirm_side_effects"] = json!(true);
+    }
+    c
+}
+
+#[test]
+fn every_step_of_every_template_is_planned_sent_and_delivered() {
+    let examples = step_examples();
+    assert!(examples.len() > crate::templates::all().unwrap().len());
+    for (t, i, example) in examples {
+        let step = &t.steps[i];
+        let d = dest(config_of(t));
+        let records = [InputRecord::new(5, example.to_string())];
+        let sample = d.sample(&records);
+        let paths: Vec<&str> = sample.requests.iter().map(|r| r.path.as_str()).collect();
+        assert!(
+            paths.contains(&step.endpoint.as_str()),
+            "{} step {}: example plans {paths:?}",
+            t.id,
+            i + 1
+        );
+        assert!(
+            sample
+                .problems
+                .iter()
+                .all(|p| p.severity == Severity::Warning),
+            "{}: {:?}",
+            t.id,
+            sample.problems
+        );
+        let req = sample
+            .requests
+            .iter()
+            .find(|r| r.path == step.endpoint)
+            .unwrap();
+        assert_eq!(req.records, vec![5]);
+        let body: Value = serde_json::from_str(&req.body).unwrap();
+        for key in &step.required {
+            assert!(
+                body.get(key).is_some_and(|v| !v.is_null()),
+                "{} step {}: no {key} in {body}",
+                t.id,
+                i + 1
+            );
+        }
+        for key in body.as_object().unwrap().keys() {
+            assert!(
+                step.fields.contains(key),
+                "{}: {key} is not a field of {}",
+                t.id,
+                step.endpoint
+            );
+        }
+        assert_sample_matches_send(config_of(t), &records);
+        let mut tr = fake(always_ok());
+        let out = d.send(&mut tr, &records);
+        let dl = delivered(&out[0].outcome);
+        let sent: Vec<&str> = out[0]
+            .outcome
+            .exchanges()
+            .map(|e| e.request.path.as_str())
+            .collect();
+        assert_eq!(sent, paths, "{}", t.id);
+        assert_eq!(dl.completed.len() + 1, sample.requests.len(), "{}", t.id);
+    }
+}
+
+const APP: &str = "aaaaaaaa-0000-4000-8000-0000000000a1";
+const STAGE: &str = "aaaaaaaa-0000-4000-8000-0000000000b2";
+
+fn full_application_record() -> Vec<InputRecord> {
+    recs(&[json!({
+        "applicationId": APP, "creditedToUserId": U1, "interviewStageId": STAGE,
+        "customFieldValues": [{"fieldId": F1, "fieldValue": "x"}]
+    })])
+}
+
+#[test]
+fn a_multi_step_record_is_delivered_once_every_call_succeeded() {
+    let d = dest(json!({"template": "update-application"}));
+    let mut t = fake(always_ok());
+    let out = d.send(&mut t, &full_application_record());
+    assert_eq!(out.len(), 1);
+    let paths: Vec<&str> = t.sent.iter().map(|r| r.path.as_str()).collect();
+    assert_eq!(
+        paths,
+        [
+            "/application.update",
+            "/application.changeStage",
+            "/customField.setValues"
+        ]
+    );
+    let dl = delivered(&out[0].outcome);
+    assert_eq!(dl.exchange.request.path, "/customField.setValues");
+    assert_eq!(dl.completed.len(), 2);
+    assert_eq!(dl.completed[0].id.as_deref(), Some("id-1"));
+    assert_eq!(dl.completed[1].id.as_deref(), Some("id-2"));
+    // the record's id is the first call's
+    assert_eq!(dl.id.as_deref(), Some("id-1"));
+}
+
+#[test]
+fn a_failed_second_call_names_its_step_and_the_calls_done() {
+    let d = dest(json!({"template": "update-application"}));
+    let records = full_application_record();
+    let failure = json!({"success": false, "errorInfo": {"code": "archive_reason_not_found", "message": "pass archiveReasonId"}});
+    let mut t = fake(script(vec![ok_id(APP), resp(200, &[], failure)]));
+    let out = d.send(&mut t, &records);
+    assert_eq!(t.sent.len(), 2, "the third call is not made");
+    let r = rejected(&out[0].outcome);
+    assert_eq!(r.code, "archive_reason_not_found");
+    assert_eq!(
+        r.message,
+        "/application.changeStage failed (call 2 of 3; done before it: /application.update): pass archiveReasonId"
+    );
+    assert_eq!(
+        r.exchange.as_ref().unwrap().request.path,
+        "/application.changeStage"
+    );
+    assert_eq!(r.completed.len(), 1);
+    assert_eq!(r.completed[0].exchange.request.path, "/application.update");
+    assert_eq!(r.completed[0].id.as_deref(), Some(APP));
+
+    // a transient failure: retry, with the done calls; a retry repeats them
+    let mut t = fake(script(vec![
+        ok_id(APP),
+        Err(HttpError::Timeout("slow".into())),
+    ]));
+    let out = d.send(&mut t, &records);
+    let r = retry(&out[0].outcome);
+    assert_eq!(r.code, "timeout");
+    assert!(r.exchange.is_none());
+    assert!(
+        r.message
+            .starts_with("/application.changeStage failed (call 2 of 3;"),
+        "{}",
+        r.message
+    );
+    assert_eq!(r.completed.len(), 1);
+    let mut t = fake(always_ok());
+    let again = d.send(&mut t, &records);
+    assert!(matches!(again[0].outcome, Outcome::Delivered(_)));
+    assert_eq!(t.sent.len(), 3);
+
+    // a missing permission on the third call halts, naming its permission
+    let mut t = fake(script(vec![
+        ok_id(APP),
+        ok_id(APP),
+        resp(
+            403,
+            &[],
+            json!({"success": false, "errorInfo": {"code": "missing_endpoint_permission"}}),
+        ),
+    ]));
+    let out = d.send(&mut t, &records);
+    let h = halt(&out[0].outcome);
+    assert_eq!(h.permission.as_deref(), Some("candidatesWrite"));
+    assert_eq!(h.completed.len(), 2);
+}
+
+#[test]
+fn a_single_step_failure_message_is_unchanged() {
+    let d = dest(json!({"template": "update-candidate"}));
+    let mut t = fake(script(vec![resp(
+        200,
+        &[],
+        json!({"success": false, "errorInfo": {"code": "invalid_input", "message": "bad"}}),
+    )]));
+    let out = d.send(&mut t, &recs(&[json!({"candidateId": U1, "name": "A"})]));
+    let r = rejected(&out[0].outcome);
+    assert_eq!(
+        (r.code.as_str(), r.message.as_str()),
+        ("invalid_input", "bad")
+    );
+    assert!(r.completed.is_empty());
+}
+
+#[test]
+fn sample_shows_every_call_in_order_with_its_record() {
+    let d = dest(json!({"template": "update-job"}));
+    let s = d.sample(&recs(&[
+        json!({"jobId": U1, "title": "A", "status": "Open"}),
+        json!({"jobId": U2, "status": "Closed", "note": 1}),
+        json!({"jobId": U2}),
+    ]));
+    let got: Vec<(&str, &Vec<u64>)> = s
+        .requests
+        .iter()
+        .map(|r| (r.path.as_str(), &r.records))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("/job.update", &vec![0]),
+            ("/job.setStatus", &vec![0]),
+            ("/job.setStatus", &vec![10])
+        ]
+    );
+    assert_eq!(
+        s.requests[2].body,
+        format!(r#"{{"jobId":"{U2}","status":"Closed","note":1}}"#)
+    );
+    let problems: Vec<(u64, &str, Option<&str>)> = s
+        .problems
+        .iter()
+        .map(|p| (p.index, p.code.as_str(), p.field.as_deref()))
+        .collect();
+    assert_eq!(
+        problems,
+        vec![
+            (10, "unknown_field", Some("note")),
+            (20, "nothing_to_send", None)
+        ]
+    );
+}
+
+#[test]
+fn send_reports_unknown_fields_per_record() {
+    for mode in ["send", "drop", "reject"] {
+        let d = dest(json!({"template": "create-candidate", "unknown_fields": mode}));
+        let mut t = fake(always_ok());
+        let out = d.send(
+            &mut t,
+            &recs(&[
+                json!({"name": "A", "nick": "a", "_etl": 1}),
+                json!({"name": "B"}),
+            ]),
+        );
+        assert_eq!(out[0].unknown_fields, ["nick", "_etl"], "{mode}");
+        assert!(out[1].unknown_fields.is_empty());
+        match mode {
+            "send" => assert_eq!(
+                body_of(&t.sent[0]),
+                json!({"name": "A", "nick": "a", "_etl": 1})
+            ),
+            "drop" => assert_eq!(body_of(&t.sent[0]), json!({"name": "A"})),
+            _ => {
+                assert_eq!(rejected(&out[0].outcome).code, "unknown_field");
+                assert_eq!(t.sent.len(), 1);
+            }
+        }
+    }
+}
+
+#[test]
+fn a_step_can_take_an_id_from_an_earlier_steps_result() {
+    let catalog = crate::templates::parse(
+        r#"{"version":2,"templates":[{"id":"two","name":"Two","description":"d","steps":[
+        {"endpoint":"/thing.update","permission":"jobsWrite","idempotent":true,"runs":"always",
+         "fields":{"thingId":"uuid","title":"string"},"required":["thingId"],"result_id":"id"},
+        {"endpoint":"/other.set","permission":"jobsWrite","idempotent":true,"runs":{"when_any":["flag"]},
+         "fields":{"objectId":"uuid","flag":"boolean"},"required":["objectId","flag"],
+         "take":{"objectId":{"step":1,"result":"otherId"}}}]}]}"#,
+    )
+    .unwrap();
+    let config = Config::parse_with(r#"{"template":"two"}"#, &catalog.templates).unwrap();
+    let d = Destination::from_config(config);
+    let records = recs(&[json!({"thingId": U1, "flag": true})]);
+    let s = d.sample(&records);
+    assert_eq!(
+        s.requests[1].body,
+        r#"{"objectId":"<results.otherId of step 1>","flag":true}"#
+    );
+    let mut t = fake(|req: &HttpRequest| match req.path.as_str() {
+        "/thing.update" => resp(
+            200,
+            &[],
+            json!({"success": true, "results": {"id": U1, "otherId": U2}}),
+        ),
+        _ => ok_id(U2),
+    });
+    let out = d.send(&mut t, &records);
+    assert_eq!(body_of(&t.sent[1]), json!({"objectId": U2, "flag": true}));
+    assert!(matches!(out[0].outcome, Outcome::Delivered(_)));
+    // an answer without the result is the second call's failure
+    let mut t = fake(script(vec![ok_id(U1)]));
+    let out = d.send(&mut t, &records);
+    assert_eq!(t.sent.len(), 1);
+    let r = rejected(&out[0].outcome);
+    assert_eq!(r.code, "invalid_response");
+    assert!(r.message.contains("results.otherId"), "{}", r.message);
+}
+
+#[test]
+fn on_response_takes_every_step_of_the_template() {
+    let d = dest(json!({"template": "update-opening", "response_webhook": true}));
+    for path in [
+        "/opening.update",
+        "/opening.setOpeningState",
+        "/opening.setArchived",
+        "/customField.setValues",
+    ] {
+        let ex = exchange_for(
+            path,
+            200,
+            &[],
+            json!({"success": true, "results": {"id": U1}}),
+            vec![4],
+        );
+        let v: Value = serde_json::from_str(&d.on_response(&ex).unwrap().unwrap()).unwrap();
+        assert_eq!(v["endpoint"], json!(path));
+        let want = if path == "/customField.setValues" {
+            Value::Null
+        } else {
+            json!(U1)
+        };
+        assert_eq!(v["id"], want, "{path}");
+    }
+    let foreign = exchange_for("/job.update", 200, &[], json!({"success": true}), vec![1]);
+    assert!(d.on_response(&foreign).is_err());
 }
 
 #[test]

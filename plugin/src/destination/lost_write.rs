@@ -5,8 +5,9 @@
 //! existing; without one, the record is rejected `ambiguous_outcome`
 //! (unless the config says `"retry_ambiguous": true`).
 
+use super::run::{exchange, outcome_of};
+use crate::ashby::{APPLICATION_INFO, CANDIDATE_INFO, CANDIDATE_SEARCH};
 use crate::config::Config;
-use crate::core::{exchange, outcome_of};
 use crate::envelope::Verdict;
 use crate::templates::Lookup;
 use crate::types::{Delivered, Outcome, PlannedRequest, Rejected, Transport};
@@ -14,10 +15,6 @@ use serde_json::{Map, Value, json};
 
 /// The permission the lookups need.
 const READ_PERMISSION: &str = "candidatesRead";
-/// The lookup endpoints (their exchanges may be published).
-pub const CANDIDATE_INFO: &str = "/candidate.info";
-/// See [`CANDIDATE_INFO`].
-pub const APPLICATION_INFO: &str = "/application.info";
 
 /// What a lookup found.
 enum Found {
@@ -33,7 +30,7 @@ enum Found {
 /// Sends one record's write, guarding against a lost answer. `body` is the
 /// record's shaped body; `maybe_applied` says an earlier attempt may have
 /// been applied.
-pub fn careful_write(
+pub(super) fn careful_write(
     config: &Config,
     transport: &mut impl Transport,
     request: PlannedRequest,
@@ -69,6 +66,7 @@ pub fn careful_write(
                 verdict.message().unwrap_or("the answer was lost")
             ),
             exchange: ex,
+            completed: Vec::new(),
         }),
         _ => outcome_of(verdict, ex, false),
     }
@@ -122,11 +120,7 @@ fn read(like: &PlannedRequest, path: &str, body: Value) -> PlannedRequest {
 }
 
 fn candidate_by_email(t: &mut impl Transport, email: &str, like: &PlannedRequest) -> Found {
-    let req = read(
-        like,
-        crate::config::CANDIDATE_SEARCH,
-        json!({ "email": email }),
-    );
+    let req = read(like, CANDIDATE_SEARCH, json!({ "email": email }));
     let (verdict, ex) = exchange(t, req, None, Some(READ_PERMISSION));
     let Verdict::Delivered { results, .. } = &verdict else {
         return Found::Failed(outcome_of(verdict, ex, false));
@@ -141,6 +135,7 @@ fn candidate_by_email(t: &mut impl Transport, email: &str, like: &PlannedRequest
             id: Some((*id).to_owned()),
             existing: true,
             exchange,
+            completed: Vec::new(),
         })),
         (ids, ex) => Found::Yes(Outcome::Rejected(Rejected {
             code: "ambiguous_match".into(),
@@ -150,6 +145,7 @@ fn candidate_by_email(t: &mut impl Transport, email: &str, like: &PlannedRequest
                 ids.join(", ")
             ),
             exchange: ex,
+            completed: Vec::new(),
         })),
     }
 }
@@ -187,6 +183,7 @@ fn application_by(
                 id: Some(id),
                 existing: true,
                 exchange,
+                completed: Vec::new(),
             }));
         }
     }
