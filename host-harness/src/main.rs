@@ -107,6 +107,13 @@ enum Command {
         #[arg(long, default_value = "bench/python_client.py")]
         python_client: PathBuf,
     },
+    /// Write the component as a shipped artifact, with its name, version,
+    /// description, license and source revision embedded.
+    Component {
+        /// Where to write the `.wasm`.
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// The main job: a chained flow against the embedded mock.
     Demo {
         /// Folder holding the demo's configs and inputs.
@@ -201,6 +208,7 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
             };
             commands::send::run(&common, items, &delivery, opts).await
         }
+        Command::Component { out } => commands::component::run(&out),
         Command::Mock { port, api_key } => commands::mock::run(port, api_key).await,
         Command::Demo { dir, plugin } => {
             commands::demo::run(&dir, commands::load_sandbox(&plugin)?).await

@@ -3,6 +3,7 @@
 //! how a planned request is shown.
 
 pub mod bench;
+pub mod component;
 pub mod demo;
 pub mod mock;
 pub mod sample;

@@ -4,6 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests")]
 
+mod artifact;
 mod bench;
 mod cli;
 mod isolation_cli;
