@@ -14,8 +14,10 @@ mod generated {
 
 pub use generated::connector::destination::http;
 pub use generated::connector::destination::types;
+pub use generated::connector::destination::http::Method;
 pub use generated::connector::destination::types::{
-    CallError, ConfigError, ConfigSummary, Delivered, Exchange, Halt, InputRecord, KeyProblem,
-    Outcome, PlannedRequest, RecordOutcome, RecordProblem, Rejected, Retry, Sample, Severity,
+    CallError, CheckInfo, CheckReport, CheckStatus, ConfigError, ConfigSummary, Delivered,
+    Description, Exchange, Halt, InputRecord, KeyProblem, Outcome, PlannedRequest, RecordOutcome,
+    RecordProblem, Rejected, Retry, Sample, Severity,
 };
 pub use generated::{Connector, ConnectorPre};

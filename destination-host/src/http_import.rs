@@ -5,7 +5,7 @@
 //! content type, refuses reserved headers and path tricks, follows no
 //! redirects, and bounds time and size.
 
-use crate::bindings::http::{Error, Header, Request, Response};
+use crate::bindings::http::{Error, Header, Method, Request, Response};
 use crate::limits::{FlowStats, Limits};
 pub use crate::origin::Origin;
 use crate::secret::ApiKey;
@@ -180,17 +180,13 @@ impl HttpCtx {
                 "this flow was halted; no further requests are made".into(),
             ));
         }
-        let method = match req.method.as_str() {
-            "POST" => reqwest::Method::POST,
-            "GET" => reqwest::Method::GET,
-            "PUT" => reqwest::Method::PUT,
-            "PATCH" => reqwest::Method::PATCH,
-            "DELETE" => reqwest::Method::DELETE,
-            other => {
-                return Err(Error::InvalidRequest(format!(
-                    "method {other:?} is not allowed"
-                )));
-            }
+        // The contract's method enum admits nothing else.
+        let method = match req.method {
+            Method::Post => reqwest::Method::POST,
+            Method::Get => reqwest::Method::GET,
+            Method::Put => reqwest::Method::PUT,
+            Method::Patch => reqwest::Method::PATCH,
+            Method::Delete => reqwest::Method::DELETE,
         };
         check_path(&req.path).map_err(Error::InvalidRequest)?;
         if req.body.len() > self.max_request_bytes {

@@ -17,8 +17,9 @@ use wasmtime::{Engine, Store, StoreLimits, StoreLimitsBuilder, UpdateDeadline};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 pub use crate::bindings::{
-    CallError, ConfigError, ConfigSummary, Delivered, Exchange, Halt, InputRecord, KeyProblem,
-    Outcome, PlannedRequest, RecordOutcome, RecordProblem, Rejected, Retry, Sample, Severity, http,
+    CallError, CheckInfo, CheckReport, CheckStatus, ConfigError, ConfigSummary, Delivered,
+    Description, Exchange, Halt, InputRecord, KeyProblem, Method, Outcome, PlannedRequest,
+    RecordOutcome, RecordProblem, Rejected, Retry, Sample, Severity, http,
 };
 pub use crate::limits::{FlowStats, Limits, Tenant};
 
@@ -401,6 +402,31 @@ impl Guest {
         self.guarded("send", async move |b, s| {
             b.connector_destination_destination()
                 .call_send(s, &records)
+                .await
+        })
+        .await
+    }
+
+    /// `describe`: the config's schema, the catalog and the checks; callable
+    /// before `configure`.
+    pub async fn describe(&mut self) -> Result<Description, GuestFault> {
+        self.guarded("describe", async move |b, s| {
+            b.connector_destination_destination()
+                .call_describe(s)
+                .await
+        })
+        .await
+    }
+
+    /// `check`: runs one named check (read requests only) after `configure`.
+    pub async fn check(
+        &mut self,
+        name: &str,
+    ) -> Result<Result<CheckReport, CallError>, GuestFault> {
+        let name = name.to_string();
+        self.guarded("check", async move |b, s| {
+            b.connector_destination_destination()
+                .call_check(s, &name)
                 .await
         })
         .await

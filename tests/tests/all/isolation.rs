@@ -270,8 +270,9 @@ fn probes(canary: &RawServer) -> Vec<(Value, &'static str)> {
             "invalid_request",
         ),
         (json!({"headers": [["bad name", "x"]]}), "invalid_request"),
-        (json!({"method": "CONNECT"}), "invalid_request"),
-        (json!({"method": "TRACE"}), "invalid_request"),
+        // The method is an enum in the contract: these cannot be asked for.
+        (json!({"method": "CONNECT"}), "unrepresentable"),
+        (json!({"method": "TRACE"}), "unrepresentable"),
         (json!({"body_bytes": 11 << 20}), "invalid_request"),
     ];
     for path in [
