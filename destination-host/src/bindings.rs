@@ -18,6 +18,6 @@ pub use generated::connector::destination::http::Method;
 pub use generated::connector::destination::types::{
     CallError, CheckInfo, CheckReport, CheckStatus, ConfigError, ConfigSummary, Delivered,
     Description, Exchange, Halt, InputRecord, KeyProblem, Outcome, PlannedRequest, RecordOutcome,
-    RecordProblem, Rejected, Retry, Sample, Severity,
+    RecordProblem, Rejected, Retry, Sample, Severity, StepDone,
 };
 pub use generated::{Connector, ConnectorPre};

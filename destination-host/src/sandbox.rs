@@ -19,7 +19,7 @@ use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 pub use crate::bindings::{
     CallError, CheckInfo, CheckReport, CheckStatus, ConfigError, ConfigSummary, Delivered,
     Description, Exchange, Halt, InputRecord, KeyProblem, Method, Outcome, PlannedRequest,
-    RecordOutcome, RecordProblem, Rejected, Retry, Sample, Severity, http,
+    RecordOutcome, RecordProblem, Rejected, Retry, Sample, Severity, StepDone, http,
 };
 pub use crate::limits::{FlowStats, Limits, Tenant};
 

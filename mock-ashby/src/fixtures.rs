@@ -11,7 +11,7 @@ pub const LOCATION_ID: &str = "7a1c0d2e-0000-4000-8000-000000000002";
 /// Name of the location [`LOCATION_ID`].
 pub const LOCATION_NAME: &str = "Remote";
 /// Interview plan used by [`JOB_ID`]; its stages are [`LEAD_STAGE_ID`],
-/// [`SCREEN_STAGE_ID`] and [`OFFER_STAGE_ID`], in that order.
+/// [`SCREEN_STAGE_ID`], [`OFFER_STAGE_ID`] and [`ARCHIVED_STAGE_ID`], in that order.
 pub const INTERVIEW_PLAN_ID: &str = "7a1c0d2e-0000-4000-8000-000000000003";
 /// Candidate/application source "Referral".
 pub const SOURCE_ID: &str = "7a1c0d2e-0000-4000-8000-000000000004";
@@ -46,3 +46,14 @@ pub const OFFER_STAGE_ID: &str = "7a1c0d2e-0000-4000-8000-00000000000e";
 pub const SCREEN_STAGE_ID: &str = "7a1c0d2e-0000-4000-8000-00000000000f";
 /// Id of the latest version of the seeded opening [`OPENING_ID`].
 pub const OPENING_VERSION_ID: &str = "7a1c0d2e-0000-4000-8000-000000000010";
+/// Stage "Archived" (type `Archived`) of [`INTERVIEW_PLAN_ID`]: moving an application
+/// there with `application.changeStage` needs an `archiveReasonId`.
+pub const ARCHIVED_STAGE_ID: &str = "7a1c0d2e-0000-4000-8000-000000000011";
+/// Archive reason "Not a fit", for `application.changeStage` to [`ARCHIVED_STAGE_ID`].
+pub const ARCHIVE_REASON_ID: &str = "7a1c0d2e-0000-4000-8000-000000000012";
+/// Close reason "Filled", for `opening.setOpeningState` to `Closed`.
+pub const CLOSE_REASON_ID: &str = "7a1c0d2e-0000-4000-8000-000000000013";
+/// An email communication template, for `archiveEmail.communicationTemplateId`.
+pub const COMMUNICATION_TEMPLATE_ID: &str = "7a1c0d2e-0000-4000-8000-000000000014";
+/// Custom field "Budget": type `Currency`, on `Opening`.
+pub const BUDGET_FIELD_ID: &str = "7a1c0d2e-0000-4000-8000-000000000015";

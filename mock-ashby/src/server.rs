@@ -265,6 +265,14 @@ fn process(shared: &Shared, req: &RequestParts, request_id: &str) -> Reply {
         Ok(body) => body,
         Err(message) => return Reply::error(StatusCode::OK, "invalid_input", message, request_id),
     };
+    if let Some(extra) = body.keys().find(|k| !endpoint.fields.contains(&k.as_str())) {
+        let message = format!(
+            "`{extra}` is not a field of {}; it takes {}.",
+            req.path,
+            endpoint.fields.join(", ")
+        );
+        return Reply::error(StatusCode::OK, "invalid_input", &message, request_id);
+    }
     let scopes = shared.permissions.scopes(api::permissions());
     let result = {
         let mut org = lock(&shared.org);

@@ -135,7 +135,43 @@ pub async fn prerequisites(mock: &MockAshby) -> HashMap<String, String> {
         "custom_field".into(),
         fixtures::NOTICE_PERIOD_FIELD_ID.into(),
     );
+    m.insert("interview_stage".into(), fixtures::SCREEN_STAGE_ID.into());
+    m.insert(
+        "application_field".into(),
+        fixtures::SENIORITY_FIELD_ID.into(),
+    );
+    m.insert("job_field".into(), fixtures::TEAM_SIZE_FIELD_ID.into());
+    m.insert("opening_field".into(), fixtures::BUDGET_FIELD_ID.into());
     m
+}
+
+/// Every (template, step index, example record) in templates.json: the
+/// template's `example` for its first step, each later step's own
+/// `example` for the others.
+pub fn step_examples() -> Vec<(plugin::templates::Template, usize, Value)> {
+    let raw: Value = serde_json::from_str(include_str!("../../templates.json")).unwrap();
+    let mut out = Vec::new();
+    for (t, example) in templates_with_examples() {
+        let file = raw["templates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["id"] == t.id.as_str())
+            .unwrap()
+            .clone();
+        for i in 0..t.steps.len() {
+            let ex = if i == 0 {
+                example.clone()
+            } else {
+                file["steps"][i]
+                    .get("example")
+                    .cloned()
+                    .unwrap_or_else(|| panic!("{} step {} has no example", t.id, i + 1))
+            };
+            out.push((t.clone(), i, ex));
+        }
+    }
+    out
 }
 
 /// Replaces `{{name}}` placeholders in every string of `v`.

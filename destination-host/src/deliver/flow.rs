@@ -4,7 +4,9 @@
 use super::sinks::{Sinks, lock};
 use super::{HaltInfo, Options};
 use crate::journal::{Done, Entry};
+use crate::sandbox::StepDone;
 use serde_json::Value;
+use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use tokio::sync::Semaphore;
@@ -42,6 +44,8 @@ pub(super) struct Counters {
     pub(super) restarts: AtomicU64,
     pub(super) rate_limited: AtomicU64,
     pub(super) rate_limited_partner: AtomicU64,
+    /// Records per unknown field name.
+    pub(super) unknown_fields: Mutex<BTreeMap<String, u64>>,
 }
 
 /// Adds `n` to a counter.
@@ -113,7 +117,7 @@ impl Flow {
     ) {
         add(&self.counts.dead, 1);
         self.sinks
-            .dead_letter(index, record, code, reason, attempts);
+            .dead_letter(index, record, code, reason, attempts, &[]);
     }
 
     /// Dead-letters a record that went through `send`; returns the journal
@@ -125,8 +129,35 @@ impl Flow {
         reason: &str,
         attempts: u32,
     ) -> Entry {
-        self.dead_letter(p.index, record_value(&p.json), code, reason, attempts);
+        self.dead_letter_after(p, code, reason, attempts, &[])
+    }
+
+    /// Dead-letters a record whose calls in `completed` succeeded before
+    /// the one that failed; returns the journal entry that makes it final.
+    pub(super) fn dead_letter_after(
+        &self,
+        p: &Pending,
+        code: &str,
+        reason: &str,
+        attempts: u32,
+        completed: &[StepDone],
+    ) -> Entry {
+        add(&self.counts.dead, 1);
+        let record = record_value(&p.json);
+        self.sinks
+            .dead_letter(p.index, record, code, reason, attempts, completed);
         p.entry(Done::DeadLettered(code.to_string()))
+    }
+
+    /// Counts a record's unknown fields, once per record.
+    pub(super) fn count_unknown(&self, fields: &[String]) {
+        if fields.is_empty() {
+            return;
+        }
+        let mut counts = lock(&self.counts.unknown_fields);
+        for f in fields {
+            *counts.entry(f.clone()).or_default() += 1;
+        }
     }
 }
 

@@ -29,7 +29,7 @@ pub use progress::{Progress, ProgressFn};
 use serde::Serialize;
 use serde_json::Value;
 use sinks::Sinks;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
@@ -148,6 +148,9 @@ pub struct Summary {
     pub rate_limited_partner: u64,
     /// Times a trapped component instance was replaced.
     pub plugin_restarts: u64,
+    /// Records per field name that the destination does not know (sent,
+    /// dropped or refused as its config says; each record counted once).
+    pub unknown_fields: BTreeMap<String, u64>,
     /// Response-webhook records the `--responses-url` receiver accepted.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub responses_posted: Option<u64>,
@@ -322,6 +325,7 @@ fn summarise(
         rate_limited: c.rate_limited.load(Relaxed),
         rate_limited_partner: c.rate_limited_partner.load(Relaxed),
         plugin_restarts: c.restarts.load(Relaxed),
+        unknown_fields: sinks::lock(&c.unknown_fields).clone(),
         responses_posted: webhook.map(|w| w.0),
         responses_failed: webhook.map(|w| w.1),
         elapsed_ms: start.elapsed().as_millis() as u64,

@@ -1,12 +1,13 @@
 //! The host's policy on the outcomes `send` returns: count, dead-letter,
 //! halt, or queue a retry with backoff; publish each exchange's response
-//! record; journal what became final.
+//! record (every call of a multi-call record, in order); count unknown
+//! fields; journal what became final.
 
 use super::flow::{Flow, Pending, add, record_value};
 use super::worker::Job;
 use crate::journal::{Done, Entry};
 use crate::retry::parse_retry_after;
-use crate::sandbox::{Exchange, Guest, Outcome, RecordOutcome, Retry};
+use crate::sandbox::{Exchange, Guest, Outcome, RecordOutcome, Retry, StepDone};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -38,32 +39,41 @@ pub(super) async fn handle_outcomes(
     records: Vec<Pending>,
     outcomes: Vec<RecordOutcome>,
 ) {
-    let mut by_index: HashMap<u64, Outcome> =
-        outcomes.into_iter().map(|o| (o.index, o.outcome)).collect();
+    let mut by_index: HashMap<u64, (Outcome, Vec<String>)> = outcomes
+        .into_iter()
+        .map(|o| (o.index, (o.outcome, o.unknown_fields)))
+        .collect();
     let mut t = Tally::default();
     for mut p in records {
         p.attempts += 1;
-        let Some(outcome) = by_index.remove(&p.index) else {
+        let Some((outcome, unknown)) = by_index.remove(&p.index) else {
             let why = "the plugin returned no outcome for this record";
             let e = flow.dead_letter_pending(&p, "plugin_error", why, p.attempts);
             t.finished.push(e);
             t.done += 1;
             continue;
         };
+        if p.attempts == 1 {
+            flow.count_unknown(&unknown);
+        }
         match outcome {
             Outcome::Delivered(d) => {
                 add(&flow.counts.delivered, 1);
+                note_steps(&mut t.published, d.completed);
                 note_exchange(&mut t.published, Some(d.exchange));
                 t.finished.push(p.entry(Done::Delivered));
                 t.done += 1;
             }
             Outcome::Rejected(r) => {
-                t.finished
-                    .push(flow.dead_letter_pending(&p, &r.code, &r.message, p.attempts));
+                let (code, why) = (&r.code, &r.message);
+                let e = flow.dead_letter_after(&p, code, why, p.attempts, &r.completed);
+                t.finished.push(e);
+                note_steps(&mut t.published, r.completed);
                 note_exchange(&mut t.published, r.exchange);
                 t.done += 1;
             }
             Outcome::Halt(h) => {
+                note_steps(&mut t.published, h.completed);
                 flow.halt(&h.code, &h.message, h.permission.clone());
                 guest.halt_http();
                 add(&flow.counts.not_attempted, 1);
@@ -91,6 +101,7 @@ fn on_retry(flow: &Flow, t: &mut Tally, p: Pending, r: Retry) {
             add(&flow.counts.rate_limited_partner, 1);
         }
     }
+    note_steps(&mut t.published, r.completed.clone());
     if p.attempts > 0 && r.exchange.is_some() {
         note_exchange(&mut t.published, r.exchange.clone());
     }
@@ -102,8 +113,8 @@ fn on_retry(flow: &Flow, t: &mut Tally, p: Pending, r: Retry) {
             "gave up after {} attempts; last error {}: {}",
             p.attempts, r.code, r.message
         );
-        t.finished
-            .push(flow.dead_letter_pending(&p, "retries_exhausted", &why, p.attempts));
+        let e = flow.dead_letter_after(&p, "retries_exhausted", &why, p.attempts, &r.completed);
+        t.finished.push(e);
         t.done += 1;
     } else {
         if let Some(ra) = r.retry_after.as_deref().and_then(parse_retry_after) {
@@ -144,6 +155,13 @@ fn schedule_retry(
         tokio::time::sleep(delay).await;
         let _ = tx.send(Some(records));
     });
+}
+
+/// Adds the exchanges of a record's completed calls to publish, in order.
+fn note_steps(published: &mut Vec<Exchange>, steps: Vec<StepDone>) {
+    for s in steps {
+        note_exchange(published, Some(s.exchange));
+    }
 }
 
 /// Adds an exchange to publish, unless the same request is already there

@@ -3,6 +3,7 @@
 //! journal, committed in the order that makes a kill safe.
 
 use crate::journal::{Entry, Journal};
+use crate::sandbox::StepDone;
 use crate::webhook::Webhook;
 use anyhow::Context as _;
 use serde_json::{Value, json};
@@ -49,7 +50,9 @@ impl Sinks {
         })
     }
 
-    /// Writes one dead letter: `{index, record, code, reason, attempts}`.
+    /// Writes one dead letter: `{index, record, code, reason, attempts}`,
+    /// plus `completed` (`[{endpoint, id}]`, the record's calls that
+    /// succeeded before the failure) when there are any.
     pub(super) fn dead_letter(
         &self,
         index: u64,
@@ -57,10 +60,17 @@ impl Sinks {
         code: &str,
         reason: &str,
         attempts: u32,
+        completed: &[StepDone],
     ) {
-        let line = json!({
+        let mut line = json!({
             "index": index, "record": record, "code": code, "reason": reason, "attempts": attempts,
         });
+        if !completed.is_empty() {
+            line["completed"] = completed
+                .iter()
+                .map(|s| json!({"endpoint": s.exchange.request.path, "id": s.id}))
+                .collect();
+        }
         self.write_line(&self.dead_letter, &line);
     }
 

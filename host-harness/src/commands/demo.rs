@@ -1,8 +1,10 @@
 //! The main job on the embedded default: a chained flow against the
 //! embedded mock Ashby, from `examples/demo/`. Candidates are created; their
 //! ids, captured through the response webhook, become applications to a job
-//! (rename and defaults do the shaping), get custom field values, and one
-//! application gets an offer process.
+//! (rename and defaults do the shaping), get custom field values, the
+//! applications move to the screen stage with a custom field of their own
+//! (update-application: application.changeStage then customField.setValues
+//! per record), and one application gets an offer process.
 
 use anyhow::Context as _;
 use destination_host::deliver::{self, Options, Report};
@@ -40,6 +42,12 @@ const STEPS: &[Step] = &[
         name: "set custom fields",
         config: "set-custom-field-values.json",
         input_from: Some(0),
+        first_only: false,
+    },
+    Step {
+        name: "move to screen stage",
+        config: "update-application.json",
+        input_from: Some(1),
         first_only: false,
     },
     Step {
@@ -152,6 +160,15 @@ pub async fn run(dir: &Path, runtime: Sandbox) -> anyhow::Result<u8> {
         println!("{r}");
     }
     let state = mock.state();
+    let screened = state
+        .applications
+        .iter()
+        .filter(|a| a["currentInterviewStage"]["id"] == mock_ashby::fixtures::SCREEN_STAGE_ID)
+        .count();
+    println!(
+        "{screened} of {} applications are at the \"Recruiter screen\" stage",
+        state.applications.len()
+    );
     println!(
         "mock Ashby now holds {} candidates, {} applications, {} offer processes; outputs in {}",
         state.candidates.len(),

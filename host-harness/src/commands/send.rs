@@ -38,6 +38,12 @@ pub async fn run(
             s.rate_limited_partner
         );
     }
+    for (field, n) in &s.unknown_fields {
+        eprintln!(
+            "warning: {n} record(s) carried the field `{field}`, which no call of the template \
+             takes; it was sent, left out or refused as the config's \"unknown_fields\" says"
+        );
+    }
     if let Some(failed) = s.responses_failed.filter(|n| *n > 0) {
         eprintln!(
             "warning: {failed} response-webhook record(s) were not accepted by --responses-url"

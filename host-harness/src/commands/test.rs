@@ -59,26 +59,35 @@ pub async fn run(
     let Some(o) = outcomes.into_iter().next() else {
         anyhow::bail!("the component returned no outcome");
     };
-    let (label, exchange, code) = match o.outcome {
+    let (label, exchange, completed, code) = match o.outcome {
         Outcome::Delivered(d) => (
             format!("delivered (id {})", d.id.unwrap_or_else(|| "-".into())),
             Some(d.exchange),
+            d.completed,
             0,
         ),
         Outcome::Rejected(r) => (
             format!("rejected: {}: {}", r.code, r.message),
             r.exchange,
+            r.completed,
             1,
         ),
         Outcome::Retry(r) => (
             format!("retry later: {}: {}", r.code, r.message),
             r.exchange,
+            r.completed,
             1,
         ),
-        Outcome::Halt(h) => (format!("halt: {}: {}", h.code, h.message), h.exchange, 2),
+        Outcome::Halt(h) => (
+            format!("halt: {}: {}", h.code, h.message),
+            h.exchange,
+            h.completed,
+            2,
+        ),
     };
-    if let Some(ex) = exchange {
-        println!("response: HTTP {}", ex.status);
+    // Every call of the record, in order: the ones done, then the last.
+    for ex in completed.into_iter().map(|s| s.exchange).chain(exchange) {
+        println!("response ({}): HTTP {}", ex.request.path, ex.status);
         let body = serde_json::from_str::<Value>(&ex.body).unwrap_or(Value::String(ex.body));
         println!("{}", serde_json::to_string_pretty(&body)?);
     }

@@ -356,7 +356,7 @@ fn test_command_shows_the_request_and_the_response() {
 }
 
 #[test]
-fn sample_makes_no_request_and_templates_lists_eleven() {
+fn sample_makes_no_request_and_templates_lists_eleven_with_their_steps() {
     let out = bin()
         .args([
             "sample",
@@ -382,8 +382,24 @@ fn sample_makes_no_request_and_templates_lists_eleven() {
     );
     let out = bin().arg("templates").output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(text.lines().count(), 12, "{text}");
+    let ids: Vec<&str> = text
+        .lines()
+        .skip(1)
+        .filter(|l| !l.starts_with(' '))
+        .collect();
+    assert_eq!(ids.len(), 11, "{text}");
     assert!(text.contains("start-offer-process") && text.contains("offersWrite"));
+    let steps = plugin::templates::all()
+        .unwrap()
+        .iter()
+        .map(|t| t.steps.len())
+        .sum::<usize>();
+    assert_eq!(text.lines().count(), 1 + steps, "{text}");
+    assert!(
+        text.lines()
+            .any(|l| l.contains("/application.changeStage") && l.contains("interviewStageId")),
+        "{text}"
+    );
 }
 
 #[test]
@@ -400,6 +416,17 @@ fn demo_runs_the_chained_flow() {
         stdout.contains("5 candidates, 5 applications, 1 offer processes"),
         "{stdout}"
     );
+    // the stage change: two calls per record (changeStage, customField.setValues)
+    assert!(
+        stdout.contains("5 of 5 applications are at the \"Recruiter screen\" stage"),
+        "{stdout}"
+    );
+    let row = stdout
+        .lines()
+        .find(|l| l.contains("update-application"))
+        .unwrap_or_default();
+    let cols: Vec<&str> = row.split_whitespace().collect();
+    assert_eq!(cols.get(6..10), Some(&["5", "5", "0", "10"][..]), "{row}");
     assert!(String::from_utf8_lossy(&out.stderr).contains("embedded mock"));
 }
 

@@ -12,6 +12,8 @@ use crate::validate::{ApiResult, Args};
 pub(crate) const ENDPOINTS: &[Endpoint] = &[Endpoint {
     path: "/apiKey.info",
     permission: "apiKeysRead",
+    // The OpenAPI's request body is `type: object` with no properties.
+    fields: &[],
     handler: api_key_info,
 }];
 
@@ -20,7 +22,7 @@ const TITLE: &str = "Mock Ashby API key";
 /// When every mock key was made.
 const CREATED_AT: &str = "2024-01-02T03:04:05.000Z";
 
-/// The OpenAPI declares an empty object body; the mock reads nothing from it.
+/// The body declares no field, so the mock reads nothing from it.
 fn api_key_info(_org: &mut Org, a: &Args<'_>) -> ApiResult<Value> {
     Ok(json!({
         "title": TITLE,

@@ -16,17 +16,46 @@ pub(crate) const ENDPOINTS: &[Endpoint] = &[
     Endpoint {
         path: "/application.create",
         permission: "candidatesWrite",
+        fields: &[
+            "candidateId",
+            "jobId",
+            "interviewPlanId",
+            "interviewStageId",
+            "sourceId",
+            "creditedToUserId",
+            "createdAt",
+            "applicationHistory",
+        ],
         handler: application_create,
     },
     Endpoint {
         path: "/application.update",
         permission: "candidatesWrite",
+        fields: &[
+            "applicationId",
+            "sourceId",
+            "creditedToUserId",
+            "createdAt",
+            "sendNotifications",
+        ],
         handler: application_update,
     },
     Endpoint {
         path: "/application.info",
         permission: "candidatesRead",
+        fields: &["applicationId", "expand", "submittedFormInstanceId"],
         handler: application_info,
+    },
+    Endpoint {
+        path: "/application.changeStage",
+        permission: "candidatesWrite",
+        fields: &[
+            "applicationId",
+            "interviewStageId",
+            "archiveReasonId",
+            "archiveEmail",
+        ],
+        handler: application_change_stage,
     },
 ];
 
@@ -272,4 +301,93 @@ fn status_for_stage(stage_type: &str) -> &'static str {
         "Archived" => "Archived",
         _ => "Active",
     }
+}
+
+// --- application.changeStage --------------------------------------------------------------
+
+/// `application.changeStage {applicationId*, interviewStageId*, archiveReasonId,
+/// archiveEmail {communicationTemplateId*, sendAt}}`: the stage must be in the
+/// application's interview plan; a stage of type `Archived` needs `archiveReasonId`,
+/// and `archiveEmail` may only come with one.
+fn application_change_stage(org: &mut Org, a: &Args<'_>) -> ApiResult<Value> {
+    let id = a.req("applicationId", v_uuid)?;
+    let stage_id = a.req("interviewStageId", v_uuid)?;
+    let reason_id = a.opt("archiveReasonId", v_uuid)?;
+    let template_id = match a.opt("archiveEmail", v_object)? {
+        None => None,
+        Some(email) => {
+            let e = Args::nested(email, "archiveEmail".to_owned());
+            e.only(&["communicationTemplateId", "sendAt"])?;
+            e.opt("sendAt", v_datetime)?;
+            Some(e.req("communicationTemplateId", v_uuid)?)
+        }
+    };
+    let application = Org::lookup(&org.applications, "application", &id)?;
+    let plan_id = application["currentInterviewStage"]["interviewPlanId"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let stage = org.stage_in_plan(&plan_id, &stage_id)?;
+    let archived = stage["type"] == "Archived";
+    let reason = match (archived, reason_id) {
+        (true, None) => {
+            return Err(invalid_input(
+                "`archiveReasonId` is required when moving to an Interview Stage with type `Archived`."
+                    .to_owned(),
+            ));
+        }
+        (false, Some(_)) => {
+            return Err(invalid_input(
+                "`archiveReasonId` may only be passed when moving to an Interview Stage with type `Archived`."
+                    .to_owned(),
+            ));
+        }
+        (_, Some(reason_id)) => Some(Org::lookup(
+            &org.archive_reasons,
+            "archive_reason",
+            &reason_id,
+        )?),
+        (false, None) => None,
+    };
+    if let Some(template_id) = &template_id {
+        if !archived {
+            return Err(invalid_input(
+                "`archiveEmail` may only be passed when moving to an Interview Stage with type `Archived`."
+                    .to_owned(),
+            ));
+        }
+        Org::require(
+            &org.communication_templates,
+            "communication_template",
+            template_id,
+        )?;
+    }
+    let now = now_iso();
+    let Some(application) = org.applications.get_mut(&id) else {
+        return Err(not_found("application", &id));
+    };
+    let was_archived = application["status"] == "Archived";
+    if application["currentInterviewStage"]["id"] != stage["id"] {
+        let number = application["applicationHistory"]
+            .as_array()
+            .map_or(0, Vec::len);
+        if let Some(history) = application["applicationHistory"].as_array_mut() {
+            history.push(json!({
+                "id": new_id(), "stageId": stage["id"], "title": stage["title"],
+                "stageNumber": number, "enteredStageAt": now,
+                "allowedActions": ["set_entered_at"], "actorId": null,
+            }));
+        }
+    }
+    application["status"] = json!(status_for_stage(stage["type"].as_str().unwrap_or_default()));
+    application["currentInterviewStage"] = stage;
+    application["archiveReason"] = reason.unwrap_or(Value::Null);
+    application["archivedAt"] = if archived { json!(now) } else { Value::Null };
+    application["updatedAt"] = json!(now);
+    if template_id.is_some() && !was_archived {
+        // Ashby: "If application is already archived, the email will not be sent."
+        org.archive_emails_sent += 1;
+    }
+    let application = org.applications.get(&id).cloned().unwrap_or_default();
+    Ok(org.render_application(&application))
 }

@@ -16,11 +16,13 @@ pub(crate) const ENDPOINTS: &[Endpoint] = &[
     Endpoint {
         path: "/customField.setValues",
         permission: "candidatesWrite",
+        fields: &["objectId", "objectType", "values"],
         handler: custom_field_set_values,
     },
     Endpoint {
         path: "/customField.setValue",
         permission: "candidatesWrite",
+        fields: &["objectId", "objectType", "fieldId", "fieldValue"],
         handler: custom_field_set_value,
     },
 ];

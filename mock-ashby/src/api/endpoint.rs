@@ -15,6 +15,10 @@ pub(crate) struct Endpoint {
     pub(crate) path: &'static str,
     /// The permission Ashby's docs require for it, e.g. `candidatesWrite`.
     pub(crate) permission: &'static str,
+    /// The body fields its OpenAPI description declares (top level). Any other field is
+    /// refused with `invalid_input`: stricter than Ashby may be, so that a field Ashby would
+    /// silently ignore shows in tests.
+    pub(crate) fields: &'static [&'static str],
     /// What it does.
     pub(crate) handler: Handler,
 }

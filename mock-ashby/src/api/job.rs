@@ -6,7 +6,7 @@ use super::endpoint::Endpoint;
 use crate::ids::{new_id, now_iso};
 use crate::state::Org;
 use crate::validate::{
-    ApiResult, Args, not_found, v_array, v_bool, v_enum, v_nonempty, v_str, v_uuid,
+    ApiResult, Args, invalid_input, not_found, v_array, v_bool, v_enum, v_nonempty, v_str, v_uuid,
 };
 
 /// This category's endpoints.
@@ -14,17 +14,42 @@ pub(crate) const ENDPOINTS: &[Endpoint] = &[
     Endpoint {
         path: "/job.create",
         permission: "jobsWrite",
+        fields: &[
+            "title",
+            "teamId",
+            "locationId",
+            "defaultInterviewPlanId",
+            "jobTemplateId",
+            "brandId",
+            "employmentType",
+        ],
         handler: job_create,
     },
     Endpoint {
         path: "/job.update",
         permission: "jobsWrite",
+        fields: &[
+            "jobId",
+            "title",
+            "teamId",
+            "locationId",
+            "defaultInterviewPlanId",
+            "customRequisitionId",
+            "employmentType",
+        ],
         handler: job_update,
     },
     Endpoint {
         path: "/job.info",
         permission: "jobsRead",
+        fields: &["id", "includeUnpublishedJobPostingsIds", "expand"],
         handler: job_info,
+    },
+    Endpoint {
+        path: "/job.setStatus",
+        permission: "jobsWrite",
+        fields: &["jobId", "status"],
+        handler: job_set_status,
     },
 ];
 
@@ -174,4 +199,51 @@ fn job_info(org: &mut Org, a: &Args<'_>) -> ApiResult<Value> {
         out["compensation"] = json!({ "compensationTiers": [] });
     }
     Ok(out)
+}
+
+// --- job.setStatus ----------------------------------------------------------------------
+
+/// `job.setStatus {jobId*, status* (Draft|Open|Closed|Archived)}` with Ashby's documented
+/// transitions: Draft → Open|Archived, Open → Closed, Closed → Draft|Archived,
+/// Archived → Draft. Setting the status a job already has changes nothing (an assumption:
+/// Ashby documents transitions only). A job is opened only with a default interview plan.
+fn job_set_status(org: &mut Org, a: &Args<'_>) -> ApiResult<Value> {
+    let id = a.req("jobId", v_uuid)?;
+    let status = a.req("status", |v, f| {
+        v_enum(v, f, &["Draft", "Open", "Closed", "Archived"])
+    })?;
+    let Some(job) = org.jobs.get_mut(&id) else {
+        return Err(not_found("job", &id));
+    };
+    let from = job["status"].as_str().unwrap_or("Draft").to_owned();
+    let allowed = match from.as_str() {
+        "Draft" => &["Open", "Archived"][..],
+        "Open" => &["Closed"][..],
+        "Closed" => &["Draft", "Archived"][..],
+        _ => &["Draft"][..],
+    };
+    if from != status && !allowed.contains(&status.as_str()) {
+        return Err(invalid_input(format!(
+            "A job cannot be changed from {from} to {status}; a {from} job can be changed to {}.",
+            allowed.join(" or ")
+        )));
+    }
+    if status == "Open" && job["defaultInterviewPlanId"].is_null() {
+        return Err(invalid_input(
+            "The job has no default interview plan; set defaultInterviewPlanId before opening it."
+                .to_owned(),
+        ));
+    }
+    let now = now_iso();
+    if from != status {
+        match status.as_str() {
+            "Open" => job["openedAt"] = json!(now),
+            "Closed" => job["closedAt"] = json!(now),
+            _ => {}
+        }
+    }
+    job["status"] = json!(status);
+    job["updatedAt"] = json!(now);
+    let job = job.clone();
+    Ok(org.render_job(&job))
 }

@@ -11,6 +11,7 @@ use crate::validate::{ApiError, ApiResult, Args, v_uuid};
 pub(crate) const ENDPOINTS: &[Endpoint] = &[Endpoint {
     path: "/offerProcess.start",
     permission: "offersWrite",
+    fields: &["applicationId"],
     handler: offer_process_start,
 }];
 

@@ -7,19 +7,61 @@ use super::job::EMPLOYMENT_TYPES;
 use crate::fixtures;
 use crate::ids::{new_id, now_iso};
 use crate::state::Org;
-use crate::validate::{ApiResult, Args, not_found, v_bool, v_date, v_str, v_uuid, v_uuid_list};
+use crate::validate::{
+    ApiResult, Args, invalid_input, not_found, v_bool, v_date, v_enum, v_str, v_uuid, v_uuid_list,
+};
 
 /// This category's endpoints.
 pub(crate) const ENDPOINTS: &[Endpoint] = &[
     Endpoint {
         path: "/opening.create",
         permission: "jobsWrite",
+        fields: &[
+            "identifier",
+            "description",
+            "teamId",
+            "locationIds",
+            "jobIds",
+            "targetHireDate",
+            "targetStartDate",
+            "isBackfill",
+            "employmentType",
+            "openingState",
+        ],
         handler: opening_create,
     },
     Endpoint {
         path: "/opening.update",
         permission: "jobsWrite",
+        fields: &[
+            "openingId",
+            "identifier",
+            "description",
+            "teamId",
+            "targetHireDate",
+            "targetStartDate",
+            "isBackfill",
+            "employmentType",
+        ],
         handler: opening_update,
+    },
+    Endpoint {
+        path: "/opening.setOpeningState",
+        permission: "jobsWrite",
+        fields: &["openingId", "openingState", "closeReasonId"],
+        handler: opening_set_opening_state,
+    },
+    Endpoint {
+        path: "/opening.setArchived",
+        permission: "jobsWrite",
+        fields: &["openingId", "archive"],
+        handler: opening_set_archived,
+    },
+    Endpoint {
+        path: "/opening.info",
+        permission: "jobsRead",
+        fields: &["openingId"],
+        handler: opening_info,
     },
 ];
 
@@ -132,5 +174,67 @@ fn opening_update(org: &mut Org, a: &Args<'_>) -> ApiResult<Value> {
         }
     }
     let opening = opening.clone();
+    Ok(org.render_opening(&opening))
+}
+
+// --- opening.setOpeningState / setArchived / info ---------------------------------------
+
+/// `opening.setOpeningState {openingId, openingState (Draft|Approved|Open|Closed),
+/// closeReasonId}`: a close reason is taken only when setting the state to Closed.
+fn opening_set_opening_state(org: &mut Org, a: &Args<'_>) -> ApiResult<Value> {
+    let id = a.req("openingId", v_uuid)?;
+    let state = a.req("openingState", |v, f| {
+        v_enum(v, f, &["Draft", "Approved", "Open", "Closed"])
+    })?;
+    let reason_id = a.opt("closeReasonId", v_uuid)?;
+    Org::require(&org.openings, "opening", &id)?;
+    if let Some(reason_id) = &reason_id {
+        if state != "Closed" {
+            return Err(invalid_input(format!(
+                "`closeReasonId` is only taken when setting the state to Closed, not {state}."
+            )));
+        }
+        Org::require(&org.close_reasons, "close_reason", reason_id)?;
+    }
+    let now = now_iso();
+    let Some(opening) = org.openings.get_mut(&id) else {
+        return Err(not_found("opening", &id));
+    };
+    if opening["openingState"] != state.as_str() {
+        match state.as_str() {
+            "Open" => opening["openedAt"] = json!(now),
+            "Closed" => opening["closedAt"] = json!(now),
+            _ => {}
+        }
+    }
+    opening["openingState"] = json!(state);
+    opening["closeReasonId"] = reason_id.map_or(Value::Null, Value::String);
+    let opening = opening.clone();
+    Ok(org.render_opening(&opening))
+}
+
+/// `opening.setArchived {openingId, archive}`.
+fn opening_set_archived(org: &mut Org, a: &Args<'_>) -> ApiResult<Value> {
+    let id = a.req("openingId", v_uuid)?;
+    let archive = a.req("archive", v_bool)?;
+    let Some(opening) = org.openings.get_mut(&id) else {
+        return Err(not_found("opening", &id));
+    };
+    if opening["isArchived"] != archive {
+        opening["archivedAt"] = if archive {
+            json!(now_iso())
+        } else {
+            Value::Null
+        };
+    }
+    opening["isArchived"] = json!(archive);
+    let opening = opening.clone();
+    Ok(org.render_opening(&opening))
+}
+
+/// `opening.info {openingId}`.
+fn opening_info(org: &mut Org, a: &Args<'_>) -> ApiResult<Value> {
+    let id = a.req("openingId", v_uuid)?;
+    let opening = Org::lookup(&org.openings, "opening", &id)?;
     Ok(org.render_opening(&opening))
 }

@@ -55,6 +55,13 @@ pub(crate) const CUSTOM_FIELDS: &[CustomFieldDef] = &[
         field_type: "Number",
         options: &[],
     },
+    CustomFieldDef {
+        id: fixtures::BUDGET_FIELD_ID,
+        title: "Budget",
+        object_type: "Opening",
+        field_type: "Currency",
+        options: &[],
+    },
 ];
 
 /// A field's value as Ashby renders it in `customFields`.

@@ -33,6 +33,14 @@ pub(crate) struct Org {
     pub(crate) custom_field_values: BTreeMap<String, BTreeMap<String, Value>>,
     /// Openings created so far (the seeded one included), for default identifiers.
     pub(crate) opening_counter: u32,
+    /// Archive reasons (`archiveReasonId` of `application.changeStage`).
+    pub(crate) archive_reasons: Map<String, Value>,
+    /// Opening close reasons (`closeReasonId` of `opening.setOpeningState`).
+    pub(crate) close_reasons: Map<String, Value>,
+    /// Communication templates (`archiveEmail.communicationTemplateId`).
+    pub(crate) communication_templates: Map<String, Value>,
+    /// Archive emails `application.changeStage` would have sent.
+    pub(crate) archive_emails_sent: u64,
 }
 
 impl Org {

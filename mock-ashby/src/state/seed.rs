@@ -12,7 +12,8 @@ const SEED_TIME: &str = "2026-01-05T09:00:00.000Z";
 
 impl Org {
     /// The seeded organisation: one team, location, interview plan (three stages),
-    /// source, user, job and opening; no candidates or applications.
+    /// source, user, job and opening, an archive reason, a close reason and an email
+    /// template; no candidates or applications.
     pub(crate) fn seeded() -> Self {
         let user = user();
         Self {
@@ -32,7 +33,25 @@ impl Org {
                 stage(LEAD_STAGE_ID, "Lead", "Lead", 0),
                 stage(SCREEN_STAGE_ID, "Recruiter screen", "PreInterviewScreen", 1),
                 stage(OFFER_STAGE_ID, "Offer", "Offer", 2),
+                stage(ARCHIVED_STAGE_ID, "Archived", "Archived", 3),
             ],
+            archive_reasons: keyed(vec![json!({
+                "id": ARCHIVE_REASON_ID,
+                "text": "Not a fit",
+                "reasonType": "RejectedByOrg",
+                "isArchived": false,
+            })]),
+            close_reasons: keyed(vec![json!({
+                "id": CLOSE_REASON_ID,
+                "text": "Filled",
+                "reasonType": "OpeningClosed",
+                "isArchived": false,
+            })]),
+            communication_templates: keyed(vec![json!({
+                "id": COMMUNICATION_TEMPLATE_ID,
+                "title": "Thank you for applying",
+                "intendedTypes": ["email"],
+            })]),
             sources: keyed(vec![json!({
                 "id": SOURCE_ID,
                 "title": "Referral",
@@ -46,6 +65,7 @@ impl Org {
             offer_processes: Map::new(),
             custom_field_values: BTreeMap::new(),
             opening_counter: 1,
+            archive_emails_sent: 0,
         }
     }
 }

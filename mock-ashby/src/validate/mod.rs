@@ -241,6 +241,20 @@ impl<'a> Args<'a> {
         })
     }
 
+    /// `invalid_input` when the object has a key outside `fields` (for nested objects;
+    /// the body's own keys are checked against the endpoint's declared fields).
+    pub(crate) fn only(&self, fields: &[&str]) -> ApiResult<()> {
+        match self.map.keys().find(|k| !fields.contains(&k.as_str())) {
+            Some(extra) => Err(invalid_input(format!(
+                "`{}` is not a field of `{}`; it takes {}.",
+                self.name(extra),
+                self.prefix,
+                fields.join(", ")
+            ))),
+            None => Ok(()),
+        }
+    }
+
     /// An optional field holding one of the `allowed` strings.
     pub(crate) fn opt_enum(&self, field: &str, allowed: &[&str]) -> ApiResult<Option<String>> {
         self.opt(field, |v, f| v_enum(v, f, allowed))

@@ -10,4 +10,5 @@ mod fuzz_props;
 mod isolation;
 mod property;
 mod secrets;
+mod steps;
 mod templates;
