@@ -16,9 +16,11 @@
 //! independently of the connector: never from `templates.json` or the plugin's code. Tests
 //! therefore exercise the connector against Ashby's rules and not its own. Where Ashby's
 //! docs are silent the mock picks the stricter reading and says so in a comment (a second
-//! application of a candidate to a job, a second running offer process). A field an
-//! endpoint's OpenAPI description does not declare is refused with `invalid_input` (Ashby
-//! may ignore it; refusing it makes a field that would be lost show in tests).
+//! application of a candidate to a job, a second running offer process). A top-level field
+//! an endpoint's request schema does not declare is refused with `invalid_input`, naming it
+//! (Ashby may silently ignore it; a connector that sends one would lose data without a
+//! word, so the mock makes it loud). Each endpoint lists its declared fields in its
+//! `ENDPOINTS` row.
 //!
 //! # Modules
 //!
@@ -42,9 +44,9 @@
 //!    `Args::req`/`Args::opt` and a `validate::v_*` converter (in Ashby's documented
 //!    types), check referenced ids with `Org::require`/`Org::lookup`, then change the
 //!    organisation and return the `results` object.
-//! 2. Add an `Endpoint { path, permission, fields, handler }` row to that file's `ENDPOINTS`
-//!    (`permission` is the one Ashby's docs name for the endpoint, `fields` the body fields
-//!    its OpenAPI description declares).
+//! 2. Add an `Endpoint { path, permission, fields, handler }` row to that file's
+//!    `ENDPOINTS` (`permission` is the one Ashby's docs name for the endpoint, `fields`
+//!    the top-level properties of its request schema in the OpenAPI).
 //! 3. For a new category, create the file, declare it in `src/api/mod.rs` and add its
 //!    `ENDPOINTS` to `CATEGORIES` there.
 //! 4. Test it over HTTP in a module of `tests/main.rs`, through the public API only.

@@ -265,11 +265,10 @@ fn process(shared: &Shared, req: &RequestParts, request_id: &str) -> Reply {
         Ok(body) => body,
         Err(message) => return Reply::error(StatusCode::OK, "invalid_input", message, request_id),
     };
-    if let Some(extra) = body.keys().find(|k| !endpoint.fields.contains(&k.as_str())) {
+    if let Some(unknown) = body.keys().find(|k| !endpoint.fields.contains(&k.as_str())) {
         let message = format!(
-            "`{extra}` is not a field of {}; it takes {}.",
-            req.path,
-            endpoint.fields.join(", ")
+            "unknown field `{unknown}`: {} does not declare it (Ashby may ignore it; the mock refuses it)",
+            endpoint.path
         );
         return Reply::error(StatusCode::OK, "invalid_input", &message, request_id);
     }

@@ -6,6 +6,33 @@ use serde_json::{Value, json};
 
 use crate::{call, client, code, create_candidate, looks_like_uuid, start, unknown_id};
 
+/// A field the endpoint's schema does not declare is refused, naming it: Ashby may
+/// ignore it, and a connector that sends one would lose data without a word.
+#[tokio::test]
+async fn an_undeclared_field_is_refused() {
+    let mock = start();
+    for (path, body) in [
+        (
+            "/candidate.create",
+            json!({"name": "Ada", "someUnknownField": 42}),
+        ),
+        (
+            "/application.update",
+            json!({"applicationId": unknown_id(), "interviewStageId": unknown_id()}),
+        ),
+        (
+            "/opening.update",
+            json!({"openingId": unknown_id(), "openingState": "Open"}),
+        ),
+    ] {
+        let r = call(&mock, path, body).await;
+        assert_eq!(r.json["success"], false, "{path}: {}", r.text);
+        assert_eq!(code(&r), "invalid_input", "{path}");
+        let message = r.json["errorInfo"]["message"].as_str().unwrap_or_default();
+        assert!(message.contains("unknown field"), "{path}: {message}");
+    }
+}
+
 #[tokio::test]
 async fn candidate_then_application() {
     let mock = start();
@@ -18,7 +45,6 @@ async fn candidate_then_application() {
             "linkedInUrl": "https://www.linkedin.com/in/ada",
             "alternateEmailAddresses": ["ada@work.example.com"],
             "sourceId": SOURCE_ID,
-            "someUnknownField": 42,
         }),
     )
     .await;

@@ -22,7 +22,7 @@ pub(crate) const ENDPOINTS: &[Endpoint] = &[
     Endpoint {
         path: "/customField.setValue",
         permission: "candidatesWrite",
-        fields: &["objectId", "objectType", "fieldId", "fieldValue"],
+        fields: &["fieldId", "fieldValue", "objectId", "objectType"],
         handler: custom_field_set_value,
     },
 ];

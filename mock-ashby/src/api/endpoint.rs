@@ -15,9 +15,9 @@ pub(crate) struct Endpoint {
     pub(crate) path: &'static str,
     /// The permission Ashby's docs require for it, e.g. `candidatesWrite`.
     pub(crate) permission: &'static str,
-    /// The body fields its OpenAPI description declares (top level). Any other field is
-    /// refused with `invalid_input`: stricter than Ashby may be, so that a field Ashby would
-    /// silently ignore shows in tests.
+    /// The top-level body fields its request schema declares in Ashby's OpenAPI. Any
+    /// other field is refused (`invalid_input`): Ashby may ignore it, but a field that
+    /// is silently dropped is a bug in the connector, so the mock makes it loud.
     pub(crate) fields: &'static [&'static str],
     /// What it does.
     pub(crate) handler: Handler,

@@ -14,35 +14,37 @@ pub(crate) const ENDPOINTS: &[Endpoint] = &[
     Endpoint {
         path: "/job.create",
         permission: "jobsWrite",
+        // employmentType: Ashby changelog 2026-07-27 (the OpenAPI copy predates it).
         fields: &[
-            "title",
-            "teamId",
-            "locationId",
-            "defaultInterviewPlanId",
-            "jobTemplateId",
             "brandId",
+            "defaultInterviewPlanId",
             "employmentType",
+            "jobTemplateId",
+            "locationId",
+            "teamId",
+            "title",
         ],
         handler: job_create,
     },
     Endpoint {
         path: "/job.update",
         permission: "jobsWrite",
+        // employmentType: Ashby changelog 2026-07-27 (the OpenAPI copy predates it).
         fields: &[
-            "jobId",
-            "title",
-            "teamId",
-            "locationId",
-            "defaultInterviewPlanId",
             "customRequisitionId",
+            "defaultInterviewPlanId",
             "employmentType",
+            "jobId",
+            "locationId",
+            "teamId",
+            "title",
         ],
         handler: job_update,
     },
     Endpoint {
         path: "/job.info",
         permission: "jobsRead",
-        fields: &["id", "includeUnpublishedJobPostingsIds", "expand"],
+        fields: &["expand", "id", "includeUnpublishedJobPostingsIds"],
         handler: job_info,
     },
     Endpoint {
