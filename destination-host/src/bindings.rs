@@ -21,3 +21,16 @@ pub use generated::connector::destination::types::{
     RecordProblem, Rejected, Retry, Sample, Severity, StepDone,
 };
 pub use generated::{Connector, ConnectorPre};
+
+impl Method {
+    /// The method's name, upper case (`POST`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+            Method::Put => "PUT",
+            Method::Patch => "PATCH",
+            Method::Delete => "DELETE",
+        }
+    }
+}

@@ -432,6 +432,26 @@ impl Guest {
         .await
     }
 
+    /// Runs `names` (every check `describe` lists when `None`) in order,
+    /// after `configure`. A check the component refuses is an error.
+    pub async fn run_checks(
+        &mut self,
+        names: Option<&[&str]>,
+    ) -> anyhow::Result<Vec<CheckReport>> {
+        let names: Vec<String> = match names {
+            Some(n) => n.iter().map(|s| s.to_string()).collect(),
+            None => self.describe().await?.checks.into_iter().map(|c| c.name).collect(),
+        };
+        let mut out = Vec::new();
+        for name in names {
+            match self.check(&name).await? {
+                Ok(report) => out.push(report),
+                Err(e) => anyhow::bail!("the component refused check {name:?}: {e:?}"),
+            }
+        }
+        Ok(out)
+    }
+
     /// `on-response`.
     pub async fn on_response(
         &mut self,

@@ -55,6 +55,10 @@ pub struct Delivery {
     /// same retry policy as records.
     #[arg(long)]
     pub responses_url: Option<String>,
+    /// Against --base-url, do not run the `auth` check (one read) before
+    /// the first write.
+    #[arg(long)]
+    pub no_preflight: bool,
     /// Component restarts after traps a flow may make before it stops.
     #[arg(long, default_value_t = deliver::DEFAULT_CRASH_BUDGET)]
     pub crash_budget: u32,

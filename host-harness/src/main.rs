@@ -33,8 +33,35 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// List the endpoint templates.
-    Templates,
+    /// List the endpoint templates (from the component's catalog).
+    Templates {
+        /// Load another component of the same world instead of the built-in plugin.
+        #[arg(long)]
+        plugin: Option<PathBuf>,
+    },
+    /// Print what the component says about itself as JSON: the config's
+    /// JSON Schema, the catalog and the checks.
+    Describe {
+        /// Load another component of the same world instead of the built-in plugin.
+        #[arg(long)]
+        plugin: Option<PathBuf>,
+        /// Only this template's catalog entry.
+        #[arg(long)]
+        template: Option<String>,
+    },
+    /// Run every check the component offers (read requests only) and print
+    /// a table; exit 2 when one fails.
+    Check {
+        /// Destination config (JSON).
+        #[arg(long)]
+        config: PathBuf,
+        /// Ashby origin; needs ASHBY_API_KEY. Default: the embedded mock.
+        #[arg(long)]
+        base_url: Option<String>,
+        /// Load another component of the same world instead of the built-in plugin.
+        #[arg(long)]
+        plugin: Option<PathBuf>,
+    },
     /// Show the exact requests for the first records. No network.
     Sample {
         #[command(flatten)]
@@ -153,7 +180,13 @@ fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> anyhow::Result<u8> {
     match cli.command {
-        Command::Templates => commands::templates::run(),
+        Command::Templates { plugin } => commands::templates::run(&plugin).await,
+        Command::Describe { plugin, template } => commands::describe::run(&plugin, template).await,
+        Command::Check {
+            config,
+            base_url,
+            plugin,
+        } => commands::check::run(&config, base_url, &plugin).await,
         Command::Sample { common, limit } => commands::sample::run(&common, limit).await,
         Command::Send {
             common,

@@ -19,6 +19,16 @@ pub async fn run(
         delivery.responses.is_some() || delivery.responses_url.is_some(),
     )?;
     let (tenant, _mock) = tenant_for(delivery.base_url.clone())?;
+    if delivery.base_url.is_some() && !delivery.no_preflight {
+        let failed = super::check::preflight(&runtime, &tenant, &opts.limits, &config).await?;
+        if let Some(r) = failed {
+            eprintln!(
+                "error: preflight check `auth` failed ({}): {} {} Nothing was sent (--no-preflight skips this check).",
+                r.code, r.message, r.action
+            );
+            return Ok(2);
+        }
+    }
     let report: Report = deliver::run(&runtime, &tenant, &config, items, opts).await?;
     for w in &report.warnings {
         eprintln!("warning: {w}");

@@ -68,5 +68,6 @@ fn step(s: &Step) -> Value {
         },
         "fields": properties(&s.fields),
         "required": s.required,
+        "take": s.take,
     })
 }
