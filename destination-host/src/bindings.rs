@@ -13,8 +13,8 @@ mod generated {
 }
 
 pub use generated::connector::destination::http;
-pub use generated::connector::destination::types;
 pub use generated::connector::destination::http::Method;
+pub use generated::connector::destination::types;
 pub use generated::connector::destination::types::{
     CallError, CheckInfo, CheckReport, CheckStatus, ConfigError, ConfigSummary, Delivered,
     Description, Exchange, Halt, InputRecord, KeyProblem, Outcome, PlannedRequest, RecordOutcome,

@@ -411,9 +411,7 @@ impl Guest {
     /// before `configure`.
     pub async fn describe(&mut self) -> Result<Description, GuestFault> {
         self.guarded("describe", async move |b, s| {
-            b.connector_destination_destination()
-                .call_describe(s)
-                .await
+            b.connector_destination_destination().call_describe(s).await
         })
         .await
     }
@@ -434,13 +432,16 @@ impl Guest {
 
     /// Runs `names` (every check `describe` lists when `None`) in order,
     /// after `configure`. A check the component refuses is an error.
-    pub async fn run_checks(
-        &mut self,
-        names: Option<&[&str]>,
-    ) -> anyhow::Result<Vec<CheckReport>> {
+    pub async fn run_checks(&mut self, names: Option<&[&str]>) -> anyhow::Result<Vec<CheckReport>> {
         let names: Vec<String> = match names {
             Some(n) => n.iter().map(|s| s.to_string()).collect(),
-            None => self.describe().await?.checks.into_iter().map(|c| c.name).collect(),
+            None => self
+                .describe()
+                .await?
+                .checks
+                .into_iter()
+                .map(|c| c.name)
+                .collect(),
         };
         let mut out = Vec::new();
         for name in names {

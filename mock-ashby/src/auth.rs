@@ -114,11 +114,12 @@ impl Permissions {
     pub(crate) fn scopes(&self, known: Vec<&'static str>) -> Vec<String> {
         let mut out: Vec<String> = Vec::new();
         for p in known {
-            let scope = [("Read", "read"), ("Write", "write")]
-                .iter()
-                .find_map(|(suffix, access)| {
-                    p.strip_suffix(suffix).map(|m| format!("{m}:{access}"))
-                });
+            let scope =
+                [("Read", "read"), ("Write", "write")]
+                    .iter()
+                    .find_map(|(suffix, access)| {
+                        p.strip_suffix(suffix).map(|m| format!("{m}:{access}"))
+                    });
             if let Some(scope) = scope
                 && self.granted(p)
                 && !out.contains(&scope)

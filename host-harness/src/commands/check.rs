@@ -8,7 +8,11 @@ use std::path::{Path, PathBuf};
 
 /// `check --config C [--base-url URL]`: exit 0 when no check failed, 2 when
 /// one did (a check that cannot tell is `unknown` and does not fail).
-pub async fn run(config: &Path, base_url: Option<String>, plugin: &Option<PathBuf>) -> anyhow::Result<u8> {
+pub async fn run(
+    config: &Path,
+    base_url: Option<String>,
+    plugin: &Option<PathBuf>,
+) -> anyhow::Result<u8> {
     let runtime = load_sandbox(plugin)?;
     let config = read_config(config, false)?;
     let (tenant, _mock) = tenant_for(base_url)?;
@@ -18,7 +22,13 @@ pub async fn run(config: &Path, base_url: Option<String>, plugin: &Option<PathBu
     let reports = guest.run_checks(None).await?;
     println!("{:<12} {:<8} {:<32} MESSAGE", "CHECK", "STATUS", "CODE");
     for r in &reports {
-        println!("{:<12} {:<8} {:<32} {}", r.name, status(r.status), r.code, r.message);
+        println!(
+            "{:<12} {:<8} {:<32} {}",
+            r.name,
+            status(r.status),
+            r.code,
+            r.message
+        );
         if !r.action.is_empty() {
             println!("{:<12} {:<8} {:<32} what to do: {}", "", "", "", r.action);
         }

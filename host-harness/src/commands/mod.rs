@@ -5,8 +5,8 @@
 pub mod bench;
 pub mod check;
 pub mod component;
-pub mod describe;
 pub mod demo;
+pub mod describe;
 pub mod mock;
 pub mod sample;
 pub mod send;

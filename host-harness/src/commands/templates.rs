@@ -13,7 +13,11 @@ pub async fn run(plugin: &Option<PathBuf>) -> anyhow::Result<u8> {
     let empty = Vec::new();
     for t in d["catalog"]["templates"].as_array().unwrap_or(&empty) {
         for (i, step) in t["steps"].as_array().unwrap_or(&empty).iter().enumerate() {
-            let id = if i == 0 { t["id"].as_str().unwrap_or("") } else { "" };
+            let id = if i == 0 {
+                t["id"].as_str().unwrap_or("")
+            } else {
+                ""
+            };
             println!(
                 "{:<24} {:<4} {:<26} {:<16} {}",
                 id,

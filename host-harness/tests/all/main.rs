@@ -6,6 +6,7 @@
 
 mod artifact;
 mod bench;
+mod check_cli;
 mod cli;
 mod isolation_cli;
 mod util;

@@ -38,9 +38,11 @@ pub(crate) fn endpoint(path: &str) -> Option<&'static Endpoint> {
 pub(crate) fn permissions() -> Vec<&'static str> {
     let mut out: Vec<&'static str> = Vec::new();
     for p in all().map(|e| e.permission) {
-        let read = p
-            .strip_suffix("Write")
-            .and_then(|m| all().map(|e| e.permission).find(|q| q.strip_suffix("Read") == Some(m)));
+        let read = p.strip_suffix("Write").and_then(|m| {
+            all()
+                .map(|e| e.permission)
+                .find(|q| q.strip_suffix("Read") == Some(m))
+        });
         for q in [Some(p), read].into_iter().flatten() {
             if !out.contains(&q) {
                 out.push(q);

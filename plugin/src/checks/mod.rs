@@ -60,7 +60,13 @@ fn key_info(transport: &mut impl Transport) -> Verdict {
     }
 }
 
-fn report(name: &str, status: CheckStatus, code: &str, message: String, action: &str) -> CheckReport {
+fn report(
+    name: &str,
+    status: CheckStatus,
+    code: &str,
+    message: String,
+    action: &str,
+) -> CheckReport {
     CheckReport {
         name: name.to_owned(),
         status,
@@ -158,14 +164,27 @@ fn permission(config: &Config, verdict: Verdict) -> CheckReport {
         .collect();
     if missing.is_empty() {
         let message = format!("The key has {}.", needed.join(", "));
-        return report("permission", CheckStatus::Ok, "permissions_present", message, "");
+        return report(
+            "permission",
+            CheckStatus::Ok,
+            "permissions_present",
+            message,
+            "",
+        );
     }
     report(
         "permission",
         CheckStatus::Failed,
         "missing_permission",
-        format!("The key lacks {} (it has: {}).", missing.join(", "), scopes.join(", ")),
-        &format!("Add {} to the key in Ashby (Admin, API keys).", missing.join(", ")),
+        format!(
+            "The key lacks {} (it has: {}).",
+            missing.join(", "),
+            scopes.join(", ")
+        ),
+        &format!(
+            "Add {} to the key in Ashby (Admin, API keys).",
+            missing.join(", ")
+        ),
     )
 }
 

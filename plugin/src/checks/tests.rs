@@ -43,17 +43,30 @@ fn info(scopes: &[&str]) -> String {
 #[test]
 fn a_good_key_passes_both_checks() {
     let a = run_on(CANDIDATE, "auth", answer(200, &info(&["candidates:write"])));
-    assert_eq!((a.status, a.code.as_str()), (CheckStatus::Ok, "key_accepted"));
+    assert_eq!(
+        (a.status, a.code.as_str()),
+        (CheckStatus::Ok, "key_accepted")
+    );
     assert!(a.message.contains("sync"), "{}", a.message);
-    let p = run_on(CANDIDATE, "permission", answer(200, &info(&["candidatesWrite"])));
-    assert_eq!((p.status, p.code.as_str()), (CheckStatus::Ok, "permissions_present"));
+    let p = run_on(
+        CANDIDATE,
+        "permission",
+        answer(200, &info(&["candidatesWrite"])),
+    );
+    assert_eq!(
+        (p.status, p.code.as_str()),
+        (CheckStatus::Ok, "permissions_present")
+    );
 }
 
 #[test]
 fn a_refused_key_fails_with_what_to_do() {
     for status in [401, 403] {
         let a = run_on(CANDIDATE, "auth", answer(status, "Invalid API key"));
-        assert_eq!((a.status, a.code.as_str()), (CheckStatus::Failed, "key_rejected"));
+        assert_eq!(
+            (a.status, a.code.as_str()),
+            (CheckStatus::Failed, "key_rejected")
+        );
         assert!(!a.action.is_empty());
     }
 }
@@ -65,7 +78,10 @@ fn a_missing_permission_is_named() {
         "permission",
         answer(200, &info(&["candidates:write"])),
     );
-    assert_eq!((p.status, p.code.as_str()), (CheckStatus::Failed, "missing_permission"));
+    assert_eq!(
+        (p.status, p.code.as_str()),
+        (CheckStatus::Failed, "missing_permission")
+    );
     assert!(p.message.contains("candidatesRead"), "{}", p.message);
     assert!(p.action.contains("candidatesRead"), "{}", p.action);
 }
@@ -99,8 +115,17 @@ fn an_unreachable_remote_is_unknown_and_an_unknown_name_none() {
 
 #[test]
 fn scopes_in_either_spelling() {
-    assert!(crate::ashby::scope_covers("candidates:write", "candidatesWrite"));
-    assert!(crate::ashby::scope_covers("candidatesWrite", "candidatesWrite"));
-    assert!(!crate::ashby::scope_covers("candidates:read", "candidatesWrite"));
+    assert!(crate::ashby::scope_covers(
+        "candidates:write",
+        "candidatesWrite"
+    ));
+    assert!(crate::ashby::scope_covers(
+        "candidatesWrite",
+        "candidatesWrite"
+    ));
+    assert!(!crate::ashby::scope_covers(
+        "candidates:read",
+        "candidatesWrite"
+    ));
     assert!(!crate::ashby::scope_covers("jobs:write", "candidatesWrite"));
 }

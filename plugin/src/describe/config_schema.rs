@@ -47,20 +47,59 @@ fn properties(templates: &[Template]) -> Map<String, Value> {
         .collect();
     let mut p = Map::new();
     let mut put = |k: &str, v: Value| p.insert(k.to_owned(), v);
-    put("template", json!({"title": "Endpoint", "description": "The endpoint template: which Ashby calls each record makes, with its fields validated before sending.", "oneOf": template_choices}));
-    put("url", json!({"title": "URL", "description": "Manual mode instead of a template: the Ashby endpoint URL, https://api.ashbyhq.com/<category>.<method>. Records are sent as they are.", "type": "string", "pattern": url_pattern(None), "examples": ["https://api.ashbyhq.com/candidate.addTag"]}));
-    put("method", json!({"title": "Method", "description": "The HTTP method; every Ashby endpoint is POST.", "type": "string", "pattern": "^[Pp][Oo][Ss][Tt]$", "default": "POST"}));
-    put("headers", json!({"title": "Headers", "description": "Extra request headers as name:value pairs separated by commas. Headers the host owns (authorization, host, cookie, content-*, proxy-*, ...) are refused.", "type": "string", "pattern": headers_pattern(), "examples": ["x-request-source:nightly-sync"]}));
-    put("exclude", json!({"title": "Exclude attributes", "description": "Record attributes removed before anything else.", "type": "array", "items": {"type": "string"}}));
-    put("rename", json!({"title": "Rename", "description": "Upstream attribute name to the Ashby field name, applied after exclude; two names may not map to the same field.", "type": "object", "additionalProperties": {"type": "string", "minLength": 1}}));
-    put("defaults", json!({"title": "Defaults", "description": "Field values set when a record lacks the field (applied after rename).", "type": "object", "additionalProperties": {"not": {"type": "null"}}}));
-    put("unknown_fields", json!({"title": "Unknown fields", "description": "What happens to a record field no call of the template takes; it is reported in every mode. Template mode only.", "oneOf": choice(&[("send", "Send them (default)"), ("drop", "Leave them out"), ("reject", "Reject the record")]), "default": "send"}));
-    put("nulls", json!({"title": "Null values", "description": "Whether a null field is an absent field or is sent as null.", "oneOf": choice(&[("omit", "Omit them (default)"), ("send", "Send them as null")]), "default": "omit"}));
-    put("response_webhook", json!({"title": "Response webhook", "description": "Publish one record per API exchange (ids, errors) for a downstream flow.", "type": "boolean", "default": false}));
-    put("confirm_side_effects", json!({"title": "Confirm side effects", "description": "Must be true for a template with side effects in Ashby beyond the record written (notifications, approvals).", "type": "boolean"}));
+    put(
+        "template",
+        json!({"title": "Endpoint", "description": "The endpoint template: which Ashby calls each record makes, with its fields validated before sending.", "oneOf": template_choices}),
+    );
+    put(
+        "url",
+        json!({"title": "URL", "description": "Manual mode instead of a template: the Ashby endpoint URL, https://api.ashbyhq.com/<category>.<method>. Records are sent as they are.", "type": "string", "pattern": url_pattern(None), "examples": ["https://api.ashbyhq.com/candidate.addTag"]}),
+    );
+    put(
+        "method",
+        json!({"title": "Method", "description": "The HTTP method; every Ashby endpoint is POST.", "type": "string", "pattern": "^[Pp][Oo][Ss][Tt]$", "default": "POST"}),
+    );
+    put(
+        "headers",
+        json!({"title": "Headers", "description": "Extra request headers as name:value pairs separated by commas. Headers the host owns (authorization, host, cookie, content-*, proxy-*, ...) are refused.", "type": "string", "pattern": headers_pattern(), "examples": ["x-request-source:nightly-sync"]}),
+    );
+    put(
+        "exclude",
+        json!({"title": "Exclude attributes", "description": "Record attributes removed before anything else.", "type": "array", "items": {"type": "string"}}),
+    );
+    put(
+        "rename",
+        json!({"title": "Rename", "description": "Upstream attribute name to the Ashby field name, applied after exclude; two names may not map to the same field.", "type": "object", "additionalProperties": {"type": "string", "minLength": 1}}),
+    );
+    put(
+        "defaults",
+        json!({"title": "Defaults", "description": "Field values set when a record lacks the field (applied after rename).", "type": "object", "additionalProperties": {"not": {"type": "null"}}}),
+    );
+    put(
+        "unknown_fields",
+        json!({"title": "Unknown fields", "description": "What happens to a record field no call of the template takes; it is reported in every mode. Template mode only.", "oneOf": choice(&[("send", "Send them (default)"), ("drop", "Leave them out"), ("reject", "Reject the record")]), "default": "send"}),
+    );
+    put(
+        "nulls",
+        json!({"title": "Null values", "description": "Whether a null field is an absent field or is sent as null.", "oneOf": choice(&[("omit", "Omit them (default)"), ("send", "Send them as null")]), "default": "omit"}),
+    );
+    put(
+        "response_webhook",
+        json!({"title": "Response webhook", "description": "Publish one record per API exchange (ids, errors) for a downstream flow.", "type": "boolean", "default": false}),
+    );
+    put(
+        "confirm_side_effects",
+        json!({"title": "Confirm side effects", "description": "Must be true for a template with side effects in Ashby beyond the record written (notifications, approvals).", "type": "boolean"}),
+    );
     put("batch", batch_schema());
-    put("dedupe_by_email", json!({"title": "Look up by email first", "description": "create-candidate only: search the email first; one match is not created again.", "type": "boolean", "default": false}));
-    put("on_existing", json!({"title": "When the candidate exists", "description": "Only with dedupe_by_email.", "oneOf": choice(&[("skip", "Skip it (default)"), ("update", "Update it")]), "default": "skip"}));
+    put(
+        "dedupe_by_email",
+        json!({"title": "Look up by email first", "description": "create-candidate only: search the email first; one match is not created again.", "type": "boolean", "default": false}),
+    );
+    put(
+        "on_existing",
+        json!({"title": "When the candidate exists", "description": "Only with dedupe_by_email.", "oneOf": choice(&[("skip", "Skip it (default)"), ("update", "Update it")]), "default": "skip"}),
+    );
     p
 }
 

@@ -33,7 +33,9 @@ pub fn schema_of(t: &FieldType) -> Value {
             "properties": properties(fields),
             "required": required,
         }),
-        FieldType::AnyOf(types) => json!({"anyOf": types.iter().map(schema_of).collect::<Vec<_>>()}),
+        FieldType::AnyOf(types) => {
+            json!({"anyOf": types.iter().map(schema_of).collect::<Vec<_>>()})
+        }
         FieldType::Nullable(inner) => json!({"anyOf": [{"type": "null"}, schema_of(inner)]}),
     }
 }

@@ -19,7 +19,10 @@ fn the_schema_offers_every_template_as_a_const_and_every_key() {
         .map(String::as_str)
         .collect();
     assert_eq!(keys, crate::config::KEYS);
-    assert_eq!(schema["x-ui"]["order"].as_array().unwrap().len(), keys.len());
+    assert_eq!(
+        schema["x-ui"]["order"].as_array().unwrap().len(),
+        keys.len()
+    );
 }
 
 #[test]
@@ -34,10 +37,20 @@ fn the_catalog_lists_steps_permissions_and_fields() {
         assert_eq!(e["steps"].as_array().unwrap().len(), t.steps.len());
         assert_eq!(e["fields"].as_array().unwrap().len(), t.fields.len());
         for s in &t.steps {
-            assert!(e["permissions"].as_array().unwrap().contains(&Value::from(s.permission.as_str())));
+            assert!(
+                e["permissions"]
+                    .as_array()
+                    .unwrap()
+                    .contains(&Value::from(s.permission.as_str()))
+            );
         }
         for r in &t.required {
-            let f = e["fields"].as_array().unwrap().iter().find(|f| f["name"] == r.as_str()).unwrap();
+            let f = e["fields"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|f| f["name"] == r.as_str())
+                .unwrap();
             assert_eq!(f["required"], true, "{} {r}", t.id);
         }
     }
