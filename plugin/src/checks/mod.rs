@@ -86,21 +86,30 @@ fn common(name: &str, verdict: &Verdict) -> Option<CheckReport> {
             name,
             CheckStatus::Failed,
             "key_rejected",
-            format!("Ashby refused the API key ({code}): {message}."),
+            format!(
+                "Ashby refused the API key ({code}): {}.",
+                message.trim_end_matches('.')
+            ),
             "Check that the key is copied whole and still active in Ashby (Admin, API keys), then store it again.",
         )),
         Verdict::Retry { code, message, .. } => Some(report(
             name,
             CheckStatus::Unknown,
             "remote_unavailable",
-            format!("Ashby could not be asked ({code}): {message}."),
+            format!(
+                "Ashby could not be asked ({code}): {}.",
+                message.trim_end_matches('.')
+            ),
             "Try again later; check the host's network and Ashby's status page.",
         )),
         Verdict::Rejected { code, message } => Some(report(
             name,
             CheckStatus::Unknown,
             "unexpected_answer",
-            format!("Ashby answered apiKey.info with {code}: {message}."),
+            format!(
+                "Ashby answered apiKey.info with {code}: {}.",
+                message.trim_end_matches('.')
+            ),
             "Run the check again; if it persists, report it with the answer.",
         )),
     }
