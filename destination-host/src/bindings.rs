@@ -13,10 +13,24 @@ mod generated {
 }
 
 pub use generated::connector::destination::http;
+pub use generated::connector::destination::http::Method;
 pub use generated::connector::destination::types;
 pub use generated::connector::destination::types::{
-    CallError, ConfigError, ConfigSummary, Delivered, Exchange, Halt, InputRecord, KeyProblem,
-    Outcome, PlannedRequest, RecordOutcome, RecordProblem, Rejected, Retry, Sample, Severity,
-    StepDone,
+    CallError, CheckInfo, CheckReport, CheckStatus, ConfigError, ConfigSummary, Delivered,
+    Description, Exchange, Halt, InputRecord, KeyProblem, Outcome, PlannedRequest, RecordOutcome,
+    RecordProblem, Rejected, Retry, Sample, Severity, StepDone,
 };
 pub use generated::{Connector, ConnectorPre};
+
+impl Method {
+    /// The method's name, upper case (`POST`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+            Method::Put => "PUT",
+            Method::Patch => "PATCH",
+            Method::Delete => "DELETE",
+        }
+    }
+}

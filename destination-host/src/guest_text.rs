@@ -25,7 +25,6 @@ fn headers(r: &Redactor, hs: &mut [Header]) {
 }
 
 fn request(r: &Redactor, q: &mut PlannedRequest) {
-    r.in_place(&mut q.method);
     r.in_place(&mut q.path);
     headers(r, &mut q.headers);
     r.in_place(&mut q.body);

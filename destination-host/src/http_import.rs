@@ -5,7 +5,7 @@
 //! content type, refuses reserved headers and path tricks, follows no
 //! redirects, and bounds time and size.
 
-use crate::bindings::http::{Error, Header, Request, Response};
+use crate::bindings::http::{Error, Header, Method, Request, Response};
 use crate::limits::{FlowStats, Limits};
 use crate::metrics::HttpMetrics;
 pub use crate::origin::Origin;
@@ -197,15 +197,15 @@ pub fn check_size(req: &Request, max_request_bytes: usize) -> Result<(), String>
 
 /// The method of a request, if it is one the host knows; `None` for a
 /// malformed or unsupported one.
-fn known_method(m: &str) -> Option<reqwest::Method> {
-    Some(match m {
-        "POST" => reqwest::Method::POST,
-        "GET" => reqwest::Method::GET,
-        "PUT" => reqwest::Method::PUT,
-        "PATCH" => reqwest::Method::PATCH,
-        "DELETE" => reqwest::Method::DELETE,
-        _ => return None,
-    })
+fn known_method(m: Method) -> reqwest::Method {
+    // The contract's method enum admits nothing else.
+    match m {
+        Method::Post => reqwest::Method::POST,
+        Method::Get => reqwest::Method::GET,
+        Method::Put => reqwest::Method::PUT,
+        Method::Patch => reqwest::Method::PATCH,
+        Method::Delete => reqwest::Method::DELETE,
+    }
 }
 
 /// The headers the host adds to every request besides the credential
@@ -437,15 +437,11 @@ fn method_label(m: &reqwest::Method) -> &'static str {
 }
 
 impl HttpCtx {
-    /// The request's method: one the host knows (else `invalid-request`)
-    /// and the one the destination declared (else `denied`).
-    fn check_method(&self, m: &str) -> Result<reqwest::Method, Error> {
-        let Some(method) = known_method(m) else {
-            return Err(Error::InvalidRequest(format!(
-                "method `{}` is not allowed",
-                crate::text::one_line(clip(m))
-            )));
-        };
+    /// The request's method: the one the destination declared (else
+    /// `denied`).
+    fn check_method(&self, m: &Method) -> Result<reqwest::Method, Error> {
+        let method = known_method(*m);
+        let m = method_label(&method);
         match &self.method {
             Some(declared) if declared == m => Ok(method),
             Some(declared) => Err(Error::Denied(format!(
@@ -617,7 +613,7 @@ mod tests {
 
     fn request(headers: Vec<Header>, body: usize) -> Request {
         Request {
-            method: "POST".into(),
+            method: Method::Post,
             path: "/candidate.create".into(),
             headers,
             body: vec![b'x'; body],

@@ -17,9 +17,9 @@ use wasmtime::{Engine, Store, StoreLimits, StoreLimitsBuilder, UpdateDeadline};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 pub use crate::bindings::{
-    CallError, ConfigError, ConfigSummary, Delivered, Exchange, Halt, InputRecord, KeyProblem,
-    Outcome, PlannedRequest, RecordOutcome, RecordProblem, Rejected, Retry, Sample, Severity,
-    StepDone, http,
+    CallError, CheckInfo, CheckReport, CheckStatus, ConfigError, ConfigSummary, Delivered,
+    Description, Exchange, Halt, InputRecord, KeyProblem, Method, Outcome, PlannedRequest,
+    RecordOutcome, RecordProblem, Rejected, Retry, Sample, Severity, StepDone, http,
 };
 pub use crate::limits::{FlowStats, Limits, Tenant};
 
@@ -474,6 +474,52 @@ impl Guest {
             crate::guest_text::outcomes(self.redactor(), outcomes);
         }
         Ok(r)
+    }
+
+    /// `describe`: the config's schema, the catalog and the checks; callable
+    /// before `configure`.
+    pub async fn describe(&mut self) -> Result<Description, GuestFault> {
+        self.guarded("describe", async move |b, s| {
+            b.connector_destination_destination().call_describe(s).await
+        })
+        .await
+    }
+
+    /// `check`: runs one named check (read requests only) after `configure`.
+    pub async fn check(
+        &mut self,
+        name: &str,
+    ) -> Result<Result<CheckReport, CallError>, GuestFault> {
+        let name = name.to_string();
+        self.guarded("check", async move |b, s| {
+            b.connector_destination_destination()
+                .call_check(s, &name)
+                .await
+        })
+        .await
+    }
+
+    /// Runs `names` (every check `describe` lists when `None`) in order,
+    /// after `configure`. A check the component refuses is an error.
+    pub async fn run_checks(&mut self, names: Option<&[&str]>) -> anyhow::Result<Vec<CheckReport>> {
+        let names: Vec<String> = match names {
+            Some(n) => n.iter().map(|s| s.to_string()).collect(),
+            None => self
+                .describe()
+                .await?
+                .checks
+                .into_iter()
+                .map(|c| c.name)
+                .collect(),
+        };
+        let mut out = Vec::new();
+        for name in names {
+            match self.check(&name).await? {
+                Ok(report) => out.push(report),
+                Err(e) => anyhow::bail!("the component refused check {name:?}: {e:?}"),
+            }
+        }
+        Ok(out)
     }
 
     /// `on-response`.

@@ -90,6 +90,10 @@ pub struct Delivery {
     /// Requests per API key: `N/s` or `N/min` (shared by every flow using the key).
     #[arg(long, default_value = "1000/min")]
     pub rate: String,
+    /// Against --base-url, do not run the `auth` check (one read) before
+    /// the first write.
+    #[arg(long)]
+    pub no_preflight: bool,
     /// Component restarts after traps a flow may make before it stops.
     #[arg(long, value_name = "N", default_value_t = deliver::DEFAULT_CRASH_BUDGET)]
     pub crash_budget: u32,

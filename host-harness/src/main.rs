@@ -45,13 +45,39 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// List the endpoint templates, or show one.
+    /// List the endpoint templates (from the component's catalog), or show one.
     Templates {
         /// Show this template's steps, fields, types and notes.
         id: Option<String>,
         /// Print the catalog (or the one template) as JSON.
         #[arg(long)]
         json: bool,
+        /// Load another component of the same world instead of the built-in plugin.
+        #[arg(long)]
+        plugin: Option<PathBuf>,
+    },
+    /// Print what the component says about itself as JSON: the config's
+    /// JSON Schema, the catalog and the checks.
+    Describe {
+        /// Load another component of the same world instead of the built-in plugin.
+        #[arg(long)]
+        plugin: Option<PathBuf>,
+        /// Only this template's catalog entry.
+        #[arg(long)]
+        template: Option<String>,
+    },
+    /// Run every check the component offers (read requests only) and print
+    /// a table; exit 2 when one fails.
+    Check {
+        /// Destination config (JSON).
+        #[arg(long)]
+        config: PathBuf,
+        /// Ashby origin; needs ASHBY_API_KEY. Default: the embedded mock.
+        #[arg(long)]
+        base_url: Option<String>,
+        /// Load another component of the same world instead of the built-in plugin.
+        #[arg(long)]
+        plugin: Option<PathBuf>,
     },
     /// Show the exact requests for the first records. No network.
     Sample {
@@ -129,6 +155,13 @@ enum Command {
         #[arg(long, default_value = "bench/python_client.py")]
         python_client: PathBuf,
     },
+    /// Write the component as a shipped artifact, with its name, version,
+    /// description, license and source revision embedded.
+    Component {
+        /// Where to write the `.wasm`.
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// The main job: a chained flow against the embedded mock.
     Demo {
         /// Write the demo's inputs and outputs here (default: a temporary
@@ -175,7 +208,15 @@ fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> anyhow::Result<u8> {
     match cli.command {
-        Command::Templates { id, json } => commands::templates::run(id.as_deref(), json),
+        Command::Templates { id, json, plugin } => {
+            commands::templates::run(id.as_deref(), json, &plugin).await
+        }
+        Command::Describe { plugin, template } => commands::describe::run(&plugin, template).await,
+        Command::Check {
+            config,
+            base_url,
+            plugin,
+        } => commands::check::run(&config, base_url, &plugin).await,
         Command::Sample {
             common,
             limit,
@@ -218,6 +259,7 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
             };
             commands::send::replay(&common, dead_letter.get(1).cloned(), &delivery).await
         }
+        Command::Component { out } => commands::component::run(&out),
         Command::Mock(args) => commands::mock::run(args).await,
         Command::Demo { out, keep, plugin } => {
             commands::demo::run(out, keep, commands::load_sandbox(&plugin)?).await

@@ -108,6 +108,28 @@ impl Permissions {
         *lock(&self.0) = granted;
     }
 
+    /// The key's scopes as `apiKey.info` reports them, spelled as in its OpenAPI example
+    /// (`candidates:write`): every granted permission among `known` (all of them when
+    /// every permission is granted), implied `…Read`s included.
+    pub(crate) fn scopes(&self, known: Vec<&'static str>) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for p in known {
+            let scope =
+                [("Read", "read"), ("Write", "write")]
+                    .iter()
+                    .find_map(|(suffix, access)| {
+                        p.strip_suffix(suffix).map(|m| format!("{m}:{access}"))
+                    });
+            if let Some(scope) = scope
+                && self.granted(p)
+                && !out.contains(&scope)
+            {
+                out.push(scope);
+            }
+        }
+        out
+    }
+
     /// Whether `needed` is granted; a `…Write` permission implies the matching `…Read`.
     pub(crate) fn granted(&self, needed: &str) -> bool {
         match &*lock(&self.0) {

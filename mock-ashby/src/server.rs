@@ -278,9 +278,10 @@ fn process(shared: &Shared, req: &RequestParts, request_id: &str) -> Reply {
         );
         return Reply::error(StatusCode::OK, "invalid_input", &message, request_id);
     }
+    let scopes = shared.permissions.scopes(api::permissions());
     let result = {
         let mut org = lock(&shared.org);
-        (endpoint.handler)(&mut org, &Args::root(&body))
+        (endpoint.handler)(&mut org, &Args::for_key(&body, &scopes))
     };
     match result {
         Ok(results) => Reply::ok(results),

@@ -437,3 +437,32 @@ async fn jobs_and_openings() {
     assert_eq!(mock.state().jobs.len(), 2);
     assert_eq!(mock.state().openings.len(), 2);
 }
+
+#[tokio::test]
+async fn api_key_info_reports_the_keys_scopes_and_needs_api_keys_read() {
+    let mock = mock_ashby::MockAshby::start(mock_ashby::MockConfig {
+        permissions: Some(vec!["apiKeysRead".into(), "jobsWrite".into()]),
+        ..mock_ashby::MockConfig::default()
+    })
+    .unwrap();
+    let info = call(&mock, "/apiKey.info", json!({})).await;
+    assert_eq!(info.json["success"], true, "{}", info.text);
+    let results = &info.json["results"];
+    assert!(results["title"].as_str().is_some_and(|t| !t.is_empty()));
+    assert!(results["createdAt"].as_str().unwrap().ends_with('Z'));
+    // Spelled as the OpenAPI example (`jobs:read`); jobsWrite implies jobsRead.
+    let mut scopes: Vec<&str> = results["scopes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap())
+        .collect();
+    scopes.sort();
+    assert_eq!(scopes, ["apiKeys:read", "jobs:read", "jobs:write"]);
+
+    mock.set_permissions(Some(vec!["candidatesWrite".into()]));
+    let denied = call(&mock, "/apiKey.info", json!({})).await;
+    assert_eq!(denied.status, 403);
+    assert_eq!(code(&denied), "missing_endpoint_permission");
+    assert!(denied.text.contains("apiKeysRead"), "{}", denied.text);
+}

@@ -29,6 +29,28 @@ pub const CANDIDATE_SEARCH_PERMISSION: &str = "candidatesRead";
 pub const CANDIDATE_UPDATE_PERMISSION: &str = "candidatesWrite";
 /// The path that starts an offer process (notifications, approvals).
 pub const OFFER_PROCESS_START: &str = "/offerProcess.start";
+/// The read call that describes the API key in use (title, scopes).
+pub const API_KEY_INFO: &str = "/apiKey.info";
+/// The permission `apiKey.info` needs.
+pub const API_KEY_INFO_PERMISSION: &str = "apiKeysRead";
+
+/// Whether a scope `apiKey.info` reports grants `permission`. Ashby names
+/// permissions `candidatesWrite` in its endpoint docs and scopes
+/// `candidates:write` in `apiKey.info`'s example; both spellings count.
+pub fn scope_covers(scope: &str, permission: &str) -> bool {
+    if scope == permission {
+        return true;
+    }
+    let spelled = [("Read", "read"), ("Write", "write")]
+        .iter()
+        .find_map(|(suffix, access)| {
+            permission
+                .strip_suffix(suffix)
+                .map(|subject| format!("{subject}:{access}"))
+        });
+    spelled.is_some_and(|s| s.eq_ignore_ascii_case(scope))
+}
+
 /// The response header carrying Ashby's request id.
 pub const REQUEST_ID_HEADER: &str = "x-ashby-request-id";
 

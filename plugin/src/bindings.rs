@@ -32,7 +32,7 @@ impl core_types::Transport for HostTransport {
     ) -> Result<core_types::HttpResponse, core_types::HttpError> {
         // Moved, not copied: the import lowers borrowed strings in place.
         let request = http::Request {
-            method: req.method,
+            method: method_out(req.method),
             path: req.path,
             headers: req.headers.into_iter().map(to_header).collect(),
             body: req.body,
@@ -63,6 +63,26 @@ impl core_types::Transport for HostTransport {
 /// `collect` reuses the vector's allocation).
 fn to_header((name, value): (String, String)) -> http::Header {
     http::Header { name, value }
+}
+
+fn method_out(m: core_types::Method) -> http::Method {
+    match m {
+        core_types::Method::Get => http::Method::Get,
+        core_types::Method::Post => http::Method::Post,
+        core_types::Method::Put => http::Method::Put,
+        core_types::Method::Patch => http::Method::Patch,
+        core_types::Method::Delete => http::Method::Delete,
+    }
+}
+
+fn method_in(m: http::Method) -> core_types::Method {
+    match m {
+        http::Method::Get => core_types::Method::Get,
+        http::Method::Post => core_types::Method::Post,
+        http::Method::Put => core_types::Method::Put,
+        http::Method::Patch => core_types::Method::Patch,
+        http::Method::Delete => core_types::Method::Delete,
+    }
 }
 
 fn configured() -> Result<&'static Destination, wit::CallError> {
@@ -109,7 +129,7 @@ fn call_error(e: core_types::CallError) -> wit::CallError {
 
 fn planned_out(p: core_types::PlannedRequest) -> wit::PlannedRequest {
     wit::PlannedRequest {
-        method: p.method,
+        method: method_out(p.method),
         path: p.path,
         headers: p.headers.into_iter().map(to_header).collect(),
         body: p.body,
@@ -119,7 +139,7 @@ fn planned_out(p: core_types::PlannedRequest) -> wit::PlannedRequest {
 
 fn planned_in(p: wit::PlannedRequest) -> core_types::PlannedRequest {
     core_types::PlannedRequest {
-        method: p.method,
+        method: method_in(p.method),
         path: p.path,
         headers: p.headers.into_iter().map(|h| (h.name, h.value)).collect(),
         body: p.body,
@@ -200,7 +220,44 @@ fn problem_out(p: core_types::RecordProblem) -> wit::RecordProblem {
     }
 }
 
+fn report_out(r: core_types::CheckReport) -> wit::CheckReport {
+    wit::CheckReport {
+        name: r.name,
+        status: match r.status {
+            core_types::CheckStatus::Ok => wit::CheckStatus::Ok,
+            core_types::CheckStatus::Failed => wit::CheckStatus::Failed,
+            core_types::CheckStatus::Unknown => wit::CheckStatus::Unknown,
+        },
+        code: r.code,
+        message: r.message,
+        action: r.action,
+    }
+}
+
 impl Guest for Component {
+    fn describe() -> wit::Description {
+        let d = crate::describe::describe();
+        wit::Description {
+            config_schema: d.config_schema,
+            catalog: d.catalog,
+            checks: d
+                .checks
+                .into_iter()
+                .map(|c| wit::CheckInfo {
+                    name: c.name,
+                    description: c.description,
+                })
+                .collect(),
+        }
+    }
+
+    fn check(name: String) -> Result<wit::CheckReport, wit::CallError> {
+        configured()?
+            .check(&mut HostTransport, &name)
+            .map(report_out)
+            .map_err(call_error)
+    }
+
     fn configure(config: String) -> Result<wit::ConfigSummary, wit::ConfigError> {
         if DESTINATION.get().is_some() {
             return Err(wit::ConfigError::AlreadyConfigured);

@@ -32,7 +32,9 @@
 //! ```
 
 pub mod ashby;
+pub mod checks;
 pub mod config;
+pub mod describe;
 pub mod destination;
 pub mod envelope;
 pub mod schema;

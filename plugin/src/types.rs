@@ -8,12 +8,53 @@
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
+/// An HTTP method (mirror of `http.method`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Method {
+    /// `GET`.
+    Get,
+    /// `POST`, the only one Ashby's API uses.
+    Post,
+    /// `PUT`.
+    Put,
+    /// `PATCH`.
+    Patch,
+    /// `DELETE`.
+    Delete,
+}
+
+impl Method {
+    /// The method's name, upper case.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Get => "GET",
+            Self::Post => "POST",
+            Self::Put => "PUT",
+            Self::Patch => "PATCH",
+            Self::Delete => "DELETE",
+        }
+    }
+}
+
+impl fmt::Display for Method {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl PartialEq<&str> for Method {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
 /// One HTTP request the core asks its transport to make (mirror of
 /// `http.request`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HttpRequest {
-    /// The HTTP method, upper case (always `POST` for Ashby).
-    pub method: String,
+    /// The HTTP method (always `POST` for Ashby).
+    pub method: Method,
     /// Path relative to the tenant's origin, e.g. `/candidate.create`.
     pub path: String,
     /// Extra headers as (name, value) pairs; never credentials.
@@ -214,7 +255,7 @@ impl fmt::Display for CallError {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PlannedRequest {
     /// HTTP method.
-    pub method: String,
+    pub method: Method,
     /// Path relative to the origin.
     pub path: String,
     /// The config's extra headers.
@@ -229,7 +270,7 @@ impl PlannedRequest {
     /// The HTTP request to hand to a [`Transport`].
     pub fn to_http(&self) -> HttpRequest {
         HttpRequest {
-            method: self.method.clone(),
+            method: self.method,
             path: self.path.clone(),
             headers: self.headers.clone(),
             body: self.body.as_bytes().to_vec(),
@@ -436,4 +477,51 @@ pub struct RecordOutcome {
     /// The record's fields the destination does not know (sent, dropped
     /// or refused as its config says), in record order.
     pub unknown_fields: Vec<String>,
+}
+
+/// A named check (mirror of `types.check-info`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckInfo {
+    /// The name `check` takes.
+    pub name: String,
+    /// What it verifies, as one sentence.
+    pub description: String,
+}
+
+/// What the destination says about itself (mirror of `types.description`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Description {
+    /// The config's JSON Schema (draft 2020-12), as JSON text.
+    pub config_schema: String,
+    /// The catalog, as JSON text.
+    pub catalog: String,
+    /// The checks `check` accepts, in the order to run them.
+    pub checks: Vec<CheckInfo>,
+}
+
+/// How a check came out (mirror of `types.check-status`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CheckStatus {
+    /// Verified.
+    Ok,
+    /// Verified not to work.
+    Failed,
+    /// Could not be verified without writing.
+    Unknown,
+}
+
+/// The result of one check (mirror of `types.check-report`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckReport {
+    /// The check's name.
+    pub name: String,
+    /// Ok, failed or unknown.
+    pub status: CheckStatus,
+    /// A stable machine-readable code.
+    pub code: String,
+    /// What was found, as one sentence.
+    pub message: String,
+    /// What to do, as one sentence (empty when nothing).
+    pub action: String,
 }

@@ -3,8 +3,11 @@
 //! how a planned request is shown.
 
 pub mod bench;
+pub mod check;
+pub mod component;
 pub mod config;
 pub mod demo;
+pub mod describe;
 pub mod mock;
 pub mod sample;
 pub mod send;
@@ -89,7 +92,7 @@ pub fn shown_request(origin: &Origin, r: &PlannedRequest) -> Value {
         headers.insert(h.name.clone(), json!(h.value));
     }
     json!({
-        "method": r.method,
+        "method": r.method.as_str(),
         "url": format!("{}{}", origin.as_str(), r.path),
         "headers": headers,
         "body": serde_json::from_str::<Value>(&r.body).unwrap_or_else(|_| json!(r.body)),

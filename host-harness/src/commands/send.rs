@@ -171,6 +171,21 @@ impl Prepared {
             None => None,
         };
         let (tenant, _mock) = tenant_for(delivery.base_url.clone())?;
+        if delivery.base_url.is_some() && !delivery.no_preflight {
+            let failed =
+                super::check::preflight(&self.runtime, &tenant, &opts.limits, &self.config).await?;
+            if let Some(r) = failed {
+                tracing::error!(
+                    name: "destination.run.preflight_failed",
+                    "error: preflight check `auth` failed ({}): {} {} Nothing was sent \
+                     (--no-preflight skips this check).",
+                    one_line(&r.code),
+                    one_line(&r.message),
+                    one_line(&r.action)
+                );
+                return Ok(2);
+            }
+        }
         let signal = opts.stop.clone().map(on_signals).transpose()?;
         let report = deliver::run(&self.runtime, &tenant, &self.config, items, opts).await?;
         for w in &report.warnings {

@@ -1,23 +1,27 @@
-//! `templates`: the endpoint templates of the catalog: a table, one
-//! template in full (`templates ID`), or JSON (`--json`).
+//! `templates`: the endpoint templates of the component's catalog (from
+//! `describe`, so it follows `--plugin`): a table with one line per step,
+//! one template in full (`templates ID`), or JSON (`--json`). Everything
+//! printed is the guest's text, escaped by [`out`].
 
 use crate::out;
-use plugin::Template;
-use plugin::templates::{Runs, Source, Step};
+use serde_json::Value;
+use std::path::PathBuf;
 
-pub fn run(id: Option<&str>, json: bool) -> anyhow::Result<u8> {
-    let catalog =
-        plugin::templates::catalog().map_err(|e| anyhow::anyhow!("templates.json: {e}"))?;
+pub async fn run(id: Option<&str>, json: bool, plugin: &Option<PathBuf>) -> anyhow::Result<u8> {
+    let d = super::describe::description(plugin).await?;
+    let catalog = &d["catalog"];
+    let empty = Vec::new();
+    let all = catalog["templates"].as_array().unwrap_or(&empty);
     let Some(id) = id else {
         if json {
             out::json(catalog)?;
         } else {
-            table(&catalog.templates)?;
+            table(all)?;
         }
         return Ok(0);
     };
-    let Some(t) = catalog.templates.iter().find(|t| t.id == id) else {
-        let ids: Vec<&str> = catalog.templates.iter().map(|t| t.id.as_str()).collect();
+    let Some(t) = all.iter().find(|t| t["id"] == id) else {
+        let ids: Vec<&str> = all.iter().map(|t| text(&t["id"])).collect();
         anyhow::bail!("no template `{id}`; the templates are: {}", ids.join(", "));
     };
     if json {
@@ -28,37 +32,30 @@ pub fn run(id: Option<&str>, json: bool) -> anyhow::Result<u8> {
     Ok(0)
 }
 
-/// The required fields, each with the other names it is accepted under.
-fn required(t: &Template) -> Vec<String> {
-    t.required
-        .iter()
-        .map(|r| {
-            let others: Vec<&str> = t.aliases_for(r).map(|a| a.from.as_str()).collect();
-            if others.is_empty() {
-                r.clone()
-            } else {
-                format!("{r} (or {})", others.join(", "))
-            }
-        })
-        .collect()
+fn text(v: &Value) -> &str {
+    v.as_str().unwrap_or("")
+}
+
+fn list(v: &Value) -> &[Value] {
+    v.as_array().map(Vec::as_slice).unwrap_or(&[])
 }
 
 /// One line per step: the template's id on its first step, the endpoint,
 /// the permission, when the step runs and the record fields it then needs.
-fn table(all: &[Template]) -> anyhow::Result<()> {
+fn table(all: &[Value]) -> anyhow::Result<()> {
     out::line(format!(
         "{:<24} {:<4} {:<26} {:<16} RUNS; NEEDS",
         "ID", "STEP", "ENDPOINT", "PERMISSION"
     ))?;
     for t in all {
-        for (i, step) in t.steps.iter().enumerate() {
-            let id = if i == 0 { t.id.as_str() } else { "" };
+        for (i, step) in list(&t["steps"]).iter().enumerate() {
+            let id = if i == 0 { text(&t["id"]) } else { "" };
             out::line(format!(
                 "{:<24} {:<4} {:<26} {:<16} {}",
                 id,
                 i + 1,
-                step.endpoint,
-                step.permission,
+                text(&step["endpoint"]),
+                text(&step["permission"]),
                 runs_and_needs(t, step)
             ))?;
         }
@@ -67,8 +64,17 @@ fn table(all: &[Template]) -> anyhow::Result<()> {
 }
 
 /// A record field's name with the other names it is accepted under.
-fn with_aliases(t: &Template, f: &str) -> String {
-    let also: Vec<&str> = t.aliases_for(f).map(|a| a.from.as_str()).collect();
+fn with_aliases(t: &Value, f: &str) -> String {
+    let also: Vec<&str> = list(&t["fields"])
+        .iter()
+        .find(|x| x["name"] == f)
+        .map(|x| {
+            list(&x["aliases"])
+                .iter()
+                .filter_map(Value::as_str)
+                .collect()
+        })
+        .unwrap_or_default();
     if also.is_empty() {
         f.to_owned()
     } else {
@@ -76,21 +82,30 @@ fn with_aliases(t: &Template, f: &str) -> String {
     }
 }
 
-/// When a step runs and the record fields it needs then.
-fn runs_and_needs(t: &Template, step: &Step) -> String {
-    let runs = match &step.runs {
-        Runs::Always => "always".to_owned(),
-        Runs::WhenAny(fields) => {
-            let names: Vec<String> = fields.iter().map(|f| with_aliases(t, f)).collect();
+/// When a step runs and the record fields it needs then, aliases named.
+fn runs_and_needs(t: &Value, step: &Value) -> String {
+    let runs = match step["runs"].get("when_any") {
+        None => "always".to_owned(),
+        Some(fields) => {
+            let names: Vec<String> = list(fields)
+                .iter()
+                .map(|f| with_aliases(t, text(f)))
+                .collect();
             format!("with {}", names.join(", "))
         }
     };
-    let needs: Vec<String> = step
-        .required
+    // A required body field comes from the record field of its name, or
+    // another one (`take: {"field": F}`); constants and earlier results are
+    // not the record's to give.
+    let needs: Vec<String> = list(&step["required"])
         .iter()
-        .filter_map(|key| match step.source(key) {
-            Source::Field(f) => Some(with_aliases(t, &f)),
-            _ => None,
+        .filter_map(Value::as_str)
+        .filter_map(|key| match step["take"].get(key) {
+            None => Some(with_aliases(t, key)),
+            Some(source) => source
+                .get("field")
+                .and_then(Value::as_str)
+                .map(|f| with_aliases(t, f)),
         })
         .collect();
     if needs.is_empty() {
@@ -100,53 +115,81 @@ fn runs_and_needs(t: &Template, step: &Step) -> String {
     }
 }
 
-fn show(t: &Template) -> anyhow::Result<()> {
-    out::line(format!("{} ({}): {}", t.id, t.name, t.description))?;
-    for line in steps(t) {
-        out::line(line)?;
+/// One template in full: its steps, required fields, field types, aliases
+/// and notes.
+fn show(t: &Value) -> anyhow::Result<()> {
+    out::line(format!(
+        "{} ({}): {}",
+        text(&t["id"]),
+        text(&t["name"]),
+        text(&t["description"])
+    ))?;
+    for (i, s) in list(&t["steps"]).iter().enumerate() {
+        out::line(format!(
+            "step {}: {} {} (permission {}; {})",
+            i + 1,
+            text(&s["method"]),
+            text(&s["endpoint"]),
+            text(&s["permission"]),
+            runs_and_needs(t, s)
+        ))?;
     }
-    if t.side_effects {
+    if t["side_effects"] == true {
         out::line("side effects: yes (the config needs \"confirm_side_effects\": true)")?;
     }
-    let req = required(t);
-    let req = if req.is_empty() {
-        "-".to_string()
+    let fields = list(&t["fields"]);
+    let required: Vec<String> = fields
+        .iter()
+        .filter(|f| f["required"] == true)
+        .map(|f| with_aliases(t, text(&f["name"])))
+        .collect();
+    let required = if required.is_empty() {
+        "-".to_owned()
     } else {
-        req.join(", ")
+        required.join(", ")
     };
-    out::line(format!("required: {req}"))?;
+    out::line(format!("required: {required}"))?;
     out::line("fields:")?;
-    for (name, ty) in &t.fields.0 {
-        let mark = if t.required.contains(name) {
+    for f in fields {
+        let mark = if f["required"] == true {
             " (required)"
         } else {
             ""
         };
-        out::line(format!("  {name:<28} {}{mark}", ty.describe()))?;
+        out::line(format!(
+            "  {:<28} {}{mark}",
+            text(&f["name"]),
+            brief(&f["schema"])
+        ))?;
     }
-    for a in &t.aliases {
-        out::line(format!("alias: {} is sent as {}", a.from, a.to))?;
+    for f in fields {
+        for a in list(&f["aliases"]) {
+            out::line(format!(
+                "alias: {} is sent as {}",
+                text(a),
+                text(&f["name"])
+            ))?;
+        }
     }
-    for n in &t.notes {
-        out::line(format!("note: {n}"))?;
+    for n in list(&t["notes"]) {
+        out::line(format!("note: {}", text(n)))?;
     }
     Ok(())
 }
 
-/// One line per Ashby call the template makes, in order.
-fn steps(t: &Template) -> Vec<String> {
-    t.steps
-        .iter()
-        .enumerate()
-        .map(|(i, s)| {
-            format!(
-                "step {}: {} {} (permission {}; {})",
-                i + 1,
-                s.method,
-                s.endpoint,
-                s.permission,
-                runs_and_needs(t, s)
-            )
-        })
-        .collect()
+/// A field's JSON Schema in a few words: its format or type, or the
+/// values it may take; anything else as compact JSON.
+fn brief(schema: &Value) -> String {
+    if let Some(f) = schema["format"].as_str() {
+        return f.to_owned();
+    }
+    if let Some(values) = schema["enum"].as_array() {
+        let v: Vec<String> = values.iter().map(Value::to_string).collect();
+        return format!("one of {}", v.join(", "));
+    }
+    match (schema["type"].as_str(), schema.get("items")) {
+        (Some("array"), Some(items)) => format!("array of {}", brief(items)),
+        (Some(ty), _) if schema.get("properties").is_none() => ty.to_owned(),
+        _ => schema.to_string(),
+    }
 }

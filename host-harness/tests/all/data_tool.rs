@@ -22,11 +22,13 @@ fn mock() -> MockAshby {
     .unwrap()
 }
 
-/// `send` against `mock` with `args`.
+/// `send` against `mock` with `args`. These tests count the requests a
+/// run makes, so they skip the `auth` preflight (its own tests are in
+/// `check_cli.rs`).
 fn send(mock: &MockAshby, args: &[&std::ffi::OsStr]) -> Output {
     bin()
         .env("ASHBY_API_KEY", KEY)
-        .args(["send", "--base-url", &mock.base_url()])
+        .args(["send", "--no-preflight", "--base-url", &mock.base_url()])
         .args(args)
         .output()
         .unwrap()
@@ -127,7 +129,13 @@ fn an_output_that_is_an_input_or_another_output_is_refused_before_anything_is_se
     ] {
         let out = bin()
             .env("ASHBY_API_KEY", KEY)
-            .args(["replay", "--base-url", &mock.base_url(), "--config"])
+            .args([
+                "replay",
+                "--no-preflight",
+                "--base-url",
+                &mock.base_url(),
+                "--config",
+            ])
             .arg(&config)
             .arg("--dead-letter")
             .arg(&dead)
@@ -209,7 +217,7 @@ fn sigkill_then_resume_then_replay_creates_nothing_twice() {
                 "--progress",
                 "never",
             ])
-            .args(["--base-url", &mock.base_url(), "--config"])
+            .args(["--no-preflight", "--base-url", &mock.base_url(), "--config"])
             .arg(&config)
             .arg("--input")
             .arg(&input)
@@ -270,7 +278,13 @@ fn sigkill_then_resume_then_replay_creates_nothing_twice() {
     let before = mock.requests().len();
     let out = bin()
         .env("ASHBY_API_KEY", KEY)
-        .args(["replay", "--base-url", &mock.base_url(), "--config"])
+        .args([
+            "replay",
+            "--no-preflight",
+            "--base-url",
+            &mock.base_url(),
+            "--config",
+        ])
         .arg(&fixed)
         .arg("--dead-letter")
         .arg(&dead)
@@ -307,7 +321,13 @@ fn replay_refuses_a_file_that_is_not_dead_letters_naming_the_line() {
     let input = write(dir.path(), "in.jsonl", TWO);
     let out = bin()
         .env("ASHBY_API_KEY", KEY)
-        .args(["replay", "--base-url", &mock.base_url(), "--config"])
+        .args([
+            "replay",
+            "--no-preflight",
+            "--base-url",
+            &mock.base_url(),
+            "--config",
+        ])
         .arg(&config)
         .arg("--dead-letter")
         .arg(&input)
@@ -839,7 +859,15 @@ fn mock_flags_permissions_and_request_log() {
     let input = write(dir.path(), "in.jsonl", TWO);
     let out = bin()
         .env("ASHBY_API_KEY", KEY)
-        .args(["send", "--base-url", &url, "--concurrency", "1", "--config"])
+        .args([
+            "send",
+            "--no-preflight",
+            "--base-url",
+            &url,
+            "--concurrency",
+            "1",
+            "--config",
+        ])
         .arg(&config)
         .arg("--input")
         .arg(&input)
@@ -853,7 +881,9 @@ fn mock_flags_permissions_and_request_log() {
     assert_eq!(logged[0]["path"], "/candidate.create");
     assert_eq!(logged[0]["status"], 403);
     assert!(!std::fs::read_to_string(&log).unwrap().contains(KEY));
-    // Every request failing: the record is dead-lettered after its one attempt.
+    // Every request failing: the record is dead-lettered after its one
+    // attempt. (No preflight: its 503 would open the circuit, and the flow
+    // would pause for --max-outage instead.)
     let mut flaky = StandaloneMock::start(&["--fail-rate", "1"]);
     let url = flaky.url.clone();
     let dl = dir.path().join("dead.jsonl");
@@ -861,6 +891,7 @@ fn mock_flags_permissions_and_request_log() {
         .env("ASHBY_API_KEY", KEY)
         .args([
             "send",
+            "--no-preflight",
             "--base-url",
             &url,
             "--max-attempts",

@@ -4,7 +4,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests")]
 
+mod artifact;
 mod bench;
+mod check_cli;
 mod cli;
 mod data_tool;
 mod isolation_cli;

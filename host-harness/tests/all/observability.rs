@@ -40,7 +40,14 @@ fn send_cmd(mock: &MockAshby, dir: &Path, n: usize) -> Command {
     let config = write(dir, "c.json", r#"{"template":"create-candidate"}"#);
     let mut c = bin();
     c.env("ASHBY_API_KEY", KEY)
-        .args(["send", "--base-url", &mock.base_url(), "--config"])
+        // These tests count requests: no `auth` preflight (see check_cli.rs).
+        .args([
+            "send",
+            "--no-preflight",
+            "--base-url",
+            &mock.base_url(),
+            "--config",
+        ])
         .arg(&config)
         .arg("--input")
         .arg(input(dir, n))

@@ -178,20 +178,27 @@ pub(crate) struct Args<'a> {
     /// The object's fields.
     pub(crate) map: &'a Map<String, Value>,
     prefix: String,
+    /// The calling key's scopes, as `apiKey.info` reports them (root only).
+    pub(crate) scopes: &'a [String],
 }
 
 impl<'a> Args<'a> {
-    /// The request body.
-    pub(crate) fn root(map: &'a Map<String, Value>) -> Self {
+    /// The request body of a call made with a key that has `scopes`.
+    pub(crate) fn for_key(map: &'a Map<String, Value>, scopes: &'a [String]) -> Self {
         Self {
             map,
             prefix: String::new(),
+            scopes,
         }
     }
 
     /// An object inside the body, named `prefix` in messages (e.g. `location`).
     pub(crate) fn nested(map: &'a Map<String, Value>, prefix: String) -> Self {
-        Self { map, prefix }
+        Self {
+            map,
+            prefix,
+            scopes: &[],
+        }
     }
 
     /// The field's name in messages, with the prefix.

@@ -6,7 +6,7 @@
 use crate::ashby::{CANDIDATE_CREATE, CUSTOM_FIELD_SET_VALUES, OFFER_PROCESS_START};
 use crate::schema::render;
 use crate::templates::{self, Lookup, Template};
-use crate::types::{ConfigError, ConfigSummary};
+use crate::types::{ConfigError, ConfigSummary, Method};
 use serde_json::{Map, Value};
 
 pub use crate::ashby::endpoint_from_url;
@@ -59,7 +59,7 @@ pub struct Config {
     /// The path every request goes to (a template's first step's).
     pub endpoint: String,
     /// The HTTP method, `POST`.
-    pub method: String,
+    pub method: Method,
     /// The permission the endpoint needs, when known.
     pub permission: Option<String>,
     /// The key of Ashby's `results` object that holds the id to report.
@@ -256,12 +256,35 @@ impl Config {
         })
     }
 
+    /// Every permission the configured calls may need, in call order: each
+    /// step's, and the lookup's and update's with dedupe; empty when the
+    /// endpoint is not in the catalog.
+    pub fn permissions(&self) -> Vec<String> {
+        let mut out: Vec<String> = match &self.template {
+            Some(t) => t.steps.iter().map(|s| s.permission.clone()).collect(),
+            None => self.permission.iter().cloned().collect(),
+        };
+        if let Some(on_existing) = self.dedupe {
+            out.push(crate::ashby::CANDIDATE_SEARCH_PERMISSION.to_owned());
+            if on_existing == OnExisting::Update {
+                out.push(crate::ashby::CANDIDATE_UPDATE_PERMISSION.to_owned());
+            }
+        }
+        let mut seen = Vec::new();
+        out.retain(|p| {
+            let new = !seen.contains(p);
+            seen.push(p.clone());
+            new
+        });
+        out
+    }
+
     /// What `configure` reports about this config.
     pub fn summary(&self) -> ConfigSummary {
         ConfigSummary {
             template: self.template.as_ref().map(|t| t.id.clone()),
             endpoint: self.endpoint.clone(),
-            method: self.method.clone(),
+            method: self.method.as_str().to_owned(),
             permission: self.permission.clone(),
             response_webhook: self.response_webhook,
             records_per_call: self.batch.as_ref().map(|b| b.size as u32),
@@ -349,9 +372,9 @@ fn parse_target(
     })
 }
 
-fn parse_method(v: Option<&Value>) -> Result<String, ConfigError> {
+fn parse_method(v: Option<&Value>) -> Result<Method, ConfigError> {
     let Some(v) = v else {
-        return Ok("POST".to_owned());
+        return Ok(Method::Post);
     };
     let m = v
         .as_str()
@@ -362,7 +385,7 @@ fn parse_method(v: Option<&Value>) -> Result<String, ConfigError> {
             format!("method \"{m}\" is not supported: every Ashby write endpoint is POST"),
         ));
     }
-    Ok("POST".to_owned())
+    Ok(Method::Post)
 }
 
 fn parse_headers_key(v: Option<&Value>) -> Result<Vec<(String, String)>, ConfigError> {

@@ -111,7 +111,7 @@ fn look_up(
 /// A lookup request like the write (same method, headers and records).
 fn read(like: &PlannedRequest, path: &str, body: Value) -> PlannedRequest {
     PlannedRequest {
-        method: like.method.clone(),
+        method: like.method,
         path: path.to_owned(),
         headers: like.headers.clone(),
         body: body.to_string(),

@@ -57,6 +57,21 @@ impl Destination {
         &self.config
     }
 
+    /// Runs the named check (see [`crate::checks`]); only read requests.
+    pub fn check(
+        &self,
+        transport: &mut impl Transport,
+        name: &str,
+    ) -> Result<crate::types::CheckReport, crate::types::CallError> {
+        crate::checks::run(&self.config, transport, name).ok_or_else(|| {
+            let names: Vec<&str> = crate::checks::CHECKS.iter().map(|(n, _)| *n).collect();
+            crate::types::CallError::InvalidArgument(format!(
+                "unknown check \"{name}\"; the checks are {}",
+                names.join(", ")
+            ))
+        })
+    }
+
     /// The config summary, as `configure` returned it.
     pub fn summary(&self) -> ConfigSummary {
         self.config.summary()

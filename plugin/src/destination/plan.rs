@@ -53,7 +53,7 @@ type Valid<'a> = (usize, &'a ShapedRecord, &'a Map<String, Value>);
 impl Destination {
     pub(super) fn request(&self, path: &str, body: String, records: Vec<u64>) -> PlannedRequest {
         PlannedRequest {
-            method: self.config.method.clone(),
+            method: self.config.method,
             path: path.to_owned(),
             headers: self.config.headers.clone(),
             body,

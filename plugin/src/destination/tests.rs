@@ -676,7 +676,7 @@ fn exchange_for(
 ) -> Exchange {
     Exchange {
         request: PlannedRequest {
-            method: "POST".into(),
+            method: crate::types::Method::Post,
             path: path.into(),
             headers: Vec::new(),
             body: "{}".into(),

@@ -97,7 +97,7 @@ mod guest {
     /// Delivered on a 2xx answer, else rejected with what the host said.
     fn polite(r: &wit::InputRecord) -> wit::RecordOutcome {
         let req = http::Request {
-            method: "POST".into(),
+            method: http::Method::Post,
             path: "/candidate.create".into(),
             headers: vec![],
             body: r.json.as_bytes().to_vec(),
@@ -156,8 +156,19 @@ mod guest {
             Some(n) => vec![b'x'; n as usize],
             None => b"{}".to_vec(),
         };
+        let method = match s("method", "POST").as_str() {
+            "GET" => http::Method::Get,
+            "POST" => http::Method::Post,
+            "PUT" => http::Method::Put,
+            "PATCH" => http::Method::Patch,
+            "DELETE" => http::Method::Delete,
+            other => {
+                let why = format!("the contract's method enum has no {other}");
+                return rejected(r.index, "unrepresentable", why);
+            }
+        };
         let (code, msg) = perform(&http::Request {
-            method: s("method", "POST"),
+            method,
             path: s("path", "/candidate.create"),
             headers,
             body,
@@ -329,6 +340,18 @@ mod guest {
 
         fn on_response(_exchange: wit::Exchange) -> Result<Option<String>, wit::CallError> {
             Ok(None)
+        }
+
+        fn describe() -> wit::Description {
+            wit::Description {
+                config_schema: "{}".into(),
+                catalog: "{\"templates\":[]}".into(),
+                checks: vec![],
+            }
+        }
+
+        fn check(name: String) -> Result<wit::CheckReport, wit::CallError> {
+            Err(wit::CallError::InvalidArgument(format!("no check {name}")))
         }
     }
 }

@@ -26,77 +26,87 @@ fn refused_key(config: &str) -> (String, String) {
     }
 }
 
+/// Configs `configure` refuses, each with the key it names (also the
+/// corpus `describe`'s schema must refuse).
+pub const REFUSED: &[(&str, &str)] = &[
+    (
+        r#"{"template":"create-candidate","colour":"red"}"#,
+        "colour",
+    ),
+    (r#"{"template":"no-such-template"}"#, "template"),
+    (r#"{}"#, "template"),
+    (
+        r#"{"url":"http://api.ashbyhq.com/candidate.create"}"#,
+        "url",
+    ),
+    (
+        r#"{"url":"https://evil.example.com/candidate.create"}"#,
+        "url",
+    ),
+    (
+        r#"{"url":"https://user@api.ashbyhq.com/candidate.create"}"#,
+        "url",
+    ),
+    (
+        r#"{"url":"https://api.ashbyhq.com:8443/candidate.create"}"#,
+        "url",
+    ),
+    (
+        r#"{"url":"https://api.ashbyhq.com/../candidate.create"}"#,
+        "url",
+    ),
+    (
+        r#"{"url":"https://api.ashbyhq.com/candidate.create?x=1"}"#,
+        "url",
+    ),
+    (
+        r#"{"url":"https://api.ashbyhq.com/candidate.create#frag"}"#,
+        "url",
+    ),
+    (
+        r#"{"url":"https://api.ashbyhq.com/candidate.create","method":"GET"}"#,
+        "method",
+    ),
+    (
+        r#"{"template":"create-candidate","headers":"Authorization:Basic abc"}"#,
+        "headers",
+    ),
+    (
+        r#"{"template":"create-candidate","headers":"x-a:1\r\nHost: evil"}"#,
+        "headers",
+    ),
+    (
+        r#"{"template":"create-candidate","headers":"Host:evil.example.com"}"#,
+        "headers",
+    ),
+    (
+        r#"{"template":"start-offer-process"}"#,
+        "confirm_side_effects",
+    ),
+    (
+        r#"{"template":"start-offer-process","confirm_side_effects":false}"#,
+        "confirm_side_effects",
+    ),
+    (
+        r#"{"template":"create-candidate","response_webhook":"yes"}"#,
+        "response_webhook",
+    ),
+    (
+        r#"{"template":"create-candidate","exclude":"email"}"#,
+        "exclude",
+    ),
+];
+
+/// Configs `configure` accepts (also the corpus `describe`'s schema must
+/// accept).
+pub const ACCEPTED: &[&str] = &[
+    r#"{"template":"create-job"}"#,
+    r#"{"url":"https://api.ashbyhq.com/candidate.addTag","method":"post"}"#,
+];
+
 #[test]
 fn each_config_refusal_names_its_key() {
-    let cases: &[(&str, &str)] = &[
-        (
-            r#"{"template":"create-candidate","colour":"red"}"#,
-            "colour",
-        ),
-        (r#"{"template":"no-such-template"}"#, "template"),
-        (r#"{}"#, "template"),
-        (
-            r#"{"url":"http://api.ashbyhq.com/candidate.create"}"#,
-            "url",
-        ),
-        (
-            r#"{"url":"https://evil.example.com/candidate.create"}"#,
-            "url",
-        ),
-        (
-            r#"{"url":"https://user@api.ashbyhq.com/candidate.create"}"#,
-            "url",
-        ),
-        (
-            r#"{"url":"https://api.ashbyhq.com:8443/candidate.create"}"#,
-            "url",
-        ),
-        (
-            r#"{"url":"https://api.ashbyhq.com/../candidate.create"}"#,
-            "url",
-        ),
-        (
-            r#"{"url":"https://api.ashbyhq.com/candidate.create?x=1"}"#,
-            "url",
-        ),
-        (
-            r#"{"url":"https://api.ashbyhq.com/candidate.create#frag"}"#,
-            "url",
-        ),
-        (
-            r#"{"url":"https://api.ashbyhq.com/candidate.create","method":"GET"}"#,
-            "method",
-        ),
-        (
-            r#"{"template":"create-candidate","headers":"Authorization:Basic abc"}"#,
-            "headers",
-        ),
-        (
-            r#"{"template":"create-candidate","headers":"x-a:1\r\nHost: evil"}"#,
-            "headers",
-        ),
-        (
-            r#"{"template":"create-candidate","headers":"Host:evil.example.com"}"#,
-            "headers",
-        ),
-        (
-            r#"{"template":"start-offer-process"}"#,
-            "confirm_side_effects",
-        ),
-        (
-            r#"{"template":"start-offer-process","confirm_side_effects":false}"#,
-            "confirm_side_effects",
-        ),
-        (
-            r#"{"template":"create-candidate","response_webhook":"yes"}"#,
-            "response_webhook",
-        ),
-        (
-            r#"{"template":"create-candidate","exclude":"email"}"#,
-            "exclude",
-        ),
-    ];
-    for (config, key) in cases {
+    for (config, key) in REFUSED {
         let (got, reason) = refused_key(config);
         assert_eq!(&got, key, "config {config} refused with reason {reason:?}");
         assert!(
@@ -113,12 +123,11 @@ fn each_config_refusal_names_its_key() {
 
 #[test]
 fn a_good_config_is_summarised() {
-    let s = configure(r#"{"template":"create-job"}"#).unwrap();
+    let s = configure(ACCEPTED[0]).unwrap();
     assert_eq!(s.endpoint, "/job.create");
     assert_eq!(s.method, "POST");
     assert_eq!(s.permission.as_deref(), Some("jobsWrite"));
-    let m =
-        configure(r#"{"url":"https://api.ashbyhq.com/candidate.addTag","method":"post"}"#).unwrap();
+    let m = configure(ACCEPTED[1]).unwrap();
     assert_eq!(m.endpoint, "/candidate.addTag");
     assert_eq!(m.template, None);
 }

@@ -6,6 +6,7 @@
 
 mod contract;
 mod delivery;
+mod describe;
 mod fuzz_props;
 mod isolation;
 mod observability;

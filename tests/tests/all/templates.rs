@@ -154,7 +154,7 @@ fn sample_payload_snapshots() {
             assert!(mock.requests().is_empty(), "sample-payload made a request");
             json!({
                 "requests": s.requests.iter().map(|r| json!({
-                    "method": r.method, "path": r.path,
+                    "method": r.method.as_str(), "path": r.path,
                     "headers": r.headers.iter().map(|h| json!([h.name, h.value])).collect::<Vec<_>>(),
                     "body": serde_json::from_str::<Value>(&r.body).unwrap(),
                     "records": r.records,
