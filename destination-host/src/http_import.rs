@@ -134,7 +134,7 @@ pub struct HttpCtx {
     max_response_bytes: usize,
     max_request_bytes: usize,
     stats: Arc<FlowStats>,
-    bucket: Option<Arc<crate::rate::Bucket>>,
+    bucket: Option<crate::coordination::Pacer>,
     /// Set after a halt: every further request is denied.
     pub halted: bool,
     /// Benchmarks only: answer in process instead of over the network.
@@ -159,6 +159,9 @@ impl HttpCtx {
         let mut authorization = reqwest::header::HeaderValue::from_str(&key.basic_header())
             .unwrap_or_else(|_| reqwest::header::HeaderValue::from_static(""));
         authorization.set_sensitive(true);
+        let bucket = limits.rate.map(|r| {
+            crate::coordination::pacer(limits.coordination.as_ref(), key, &origin, r)
+        });
         HttpCtx {
             client,
             origin,
@@ -167,7 +170,7 @@ impl HttpCtx {
             max_response_bytes: limits.max_response_bytes,
             max_request_bytes: limits.max_request_bytes,
             stats,
-            bucket: limits.rate.map(|r| crate::rate::bucket_for(key, r)),
+            bucket,
             halted: false,
             in_process: None,
         }
@@ -238,7 +241,7 @@ impl HttpCtx {
                     .and_then(|v| v.to_str().ok())
                     .and_then(crate::retry::parse_retry_after)
                     .unwrap_or(Duration::from_secs(1));
-                b.pause_for(pause);
+                b.pause_for(pause).await;
             }
             let headers: Vec<Header> = resp
                 .headers()

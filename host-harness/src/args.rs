@@ -3,6 +3,7 @@
 //! come from the library, so they are written once.
 
 use anyhow::Context as _;
+use destination_host::coordination::Coordination;
 use destination_host::deliver::{self, Options};
 use destination_host::input;
 use destination_host::retry::RetryPolicy;
@@ -58,6 +59,14 @@ pub struct Delivery {
     /// Component restarts after traps a flow may make before it stops.
     #[arg(long, default_value_t = deliver::DEFAULT_CRASH_BUDGET)]
     pub crash_budget: u32,
+    /// Share the key's --rate and 429 pause with every process pointing at
+    /// this Redis (redis://HOST:PORT/DB). Default: kept in this process.
+    #[arg(long, value_name = "URL")]
+    pub coordination: Option<String>,
+    /// Processes sharing the key through --coordination: while Redis is
+    /// down, each paces itself at --rate divided by N.
+    #[arg(long, value_name = "N", default_value_t = 1, requires = "coordination", value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub workers: u32,
 }
 
 impl Delivery {
@@ -97,6 +106,12 @@ impl Delivery {
             progress: crate::progress::on_stderr(),
             limits: limits.apply(Limits {
                 rate: Some(destination_host::rate::Rate::parse(&self.rate).context("--rate")?),
+                coordination: self
+                    .coordination
+                    .as_deref()
+                    .map(|url| Coordination::new(url, self.workers))
+                    .transpose()
+                    .context("--coordination")?,
                 ..Limits::default()
             }),
             ..Options::default()
