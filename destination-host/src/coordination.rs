@@ -345,7 +345,12 @@ impl SharedBudget for RedisBudget {
 
 /// The pacer of `key` at `origin`: shared through `coordination` when
 /// there is one, else this process's bucket for the key.
-pub fn pacer(coordination: Option<&Coordination>, key: &ApiKey, origin: &Origin, rate: Rate) -> Pacer {
+pub fn pacer(
+    coordination: Option<&Coordination>,
+    key: &ApiKey,
+    origin: &Origin,
+    rate: Rate,
+) -> Pacer {
     match coordination {
         Some(c) => c.pacer(key, origin, rate),
         None => Pacer::Local(crate::rate::bucket_for(key, rate)),
@@ -368,7 +373,10 @@ fn hmac_sha256(key: &[u8], msg: &[u8]) -> [u8; 32] {
         block[..key.len()].copy_from_slice(key);
     }
     let pad = |byte: u8| block.map(|b| b ^ byte);
-    let inner = Sha256::new().chain_update(pad(0x36)).chain_update(msg).finalize();
+    let inner = Sha256::new()
+        .chain_update(pad(0x36))
+        .chain_update(msg)
+        .finalize();
     Sha256::new()
         .chain_update(pad(0x5c))
         .chain_update(inner)

@@ -159,9 +159,9 @@ impl HttpCtx {
         let mut authorization = reqwest::header::HeaderValue::from_str(&key.basic_header())
             .unwrap_or_else(|_| reqwest::header::HeaderValue::from_static(""));
         authorization.set_sensitive(true);
-        let bucket = limits.rate.map(|r| {
-            crate::coordination::pacer(limits.coordination.as_ref(), key, &origin, r)
-        });
+        let bucket = limits
+            .rate
+            .map(|r| crate::coordination::pacer(limits.coordination.as_ref(), key, &origin, r));
         HttpCtx {
             client,
             origin,

@@ -55,7 +55,9 @@ impl RedisServer {
             .stderr(Stdio::null())
             .spawn()
             .unwrap_or_else(|e| {
-                panic!("cannot run redis-server ({e}): install it (apt-get install -y redis-server)")
+                panic!(
+                    "cannot run redis-server ({e}): install it (apt-get install -y redis-server)"
+                )
             });
         self.child = Some(child);
         let deadline = Instant::now() + Duration::from_secs(10);

@@ -6,5 +6,6 @@
 
 mod bench;
 mod cli;
+mod coordination;
 mod isolation_cli;
 mod util;
