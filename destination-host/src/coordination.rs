@@ -164,7 +164,17 @@ impl Coordination {
     async fn run<T: redis::FromRedisValue>(&self, inv: redis::ScriptInvocation<'_>) -> Option<T> {
         let probe = self.health().may_try(Instant::now())?;
         let mut conn = self.inner.conn.clone();
-        let result = match tokio::time::timeout(OP_TIMEOUT, inv.invoke_async(&mut conn)).await {
+        // A dropped connection fails the first command and starts the
+        // reconnect; the second waits for it (within the same timeout).
+        let twice = async {
+            match inv.invoke_async(&mut conn).await {
+                Err(e) if e.is_io_error() || e.is_unrecoverable_error() => {
+                    inv.invoke_async(&mut conn).await
+                }
+                r => r,
+            }
+        };
+        let result = match tokio::time::timeout(OP_TIMEOUT, twice).await {
             Ok(Ok(v)) => Ok(v),
             Ok(Err(e)) => Err(e.to_string()),
             Err(_) => Err(format!("no answer within {OP_TIMEOUT:?}")),

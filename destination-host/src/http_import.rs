@@ -135,6 +135,10 @@ pub struct HttpCtx {
     max_request_bytes: usize,
     stats: Arc<FlowStats>,
     bucket: Option<crate::coordination::Pacer>,
+    circuit: crate::circuit::Circuit,
+    /// Set while this instance sends a probe: its requests pass the open
+    /// circuit (the delivery loop lets one probe out at a time).
+    pub probe: bool,
     /// Set after a halt: every further request is denied.
     pub halted: bool,
     /// Benchmarks only: answer in process instead of over the network.
@@ -164,13 +168,15 @@ impl HttpCtx {
             .map(|r| crate::coordination::pacer(limits.coordination.as_ref(), key, &origin, r));
         HttpCtx {
             client,
-            origin,
+            origin: origin.clone(),
             authorization,
             timeout: limits.http_timeout,
             max_response_bytes: limits.max_response_bytes,
             max_request_bytes: limits.max_request_bytes,
             stats,
             bucket,
+            circuit: crate::circuit::for_origin(&origin),
+            probe: false,
             halted: false,
             in_process: None,
         }
@@ -216,6 +222,13 @@ impl HttpCtx {
             self.stats.requests.fetch_add(1, Ordering::Relaxed);
             return Ok(answer.clone());
         }
+        if !self.probe && self.circuit.is_open() {
+            return Err(Error::Connect(
+                "not sent: the origin is failing and the flow is paused (its circuit is open)"
+                    .into(),
+            ));
+        }
+        let key = crate::circuit::request_key(&req.path, &req.body);
         let url = format!("{}{}", self.origin.as_str(), req.path);
         if let Some(b) = &self.bucket {
             b.acquire().await;
@@ -276,13 +289,16 @@ impl HttpCtx {
                 body,
             })
         };
-        match tokio::time::timeout(self.timeout, fut).await {
+        let result = match tokio::time::timeout(self.timeout, fut).await {
             Ok(r) => r,
             Err(_) => Err(Error::Timeout(format!(
                 "no complete response within {:?}",
                 self.timeout
             ))),
-        }
+        };
+        self.circuit
+            .report(&crate::circuit::signal_of(&result, key));
+        result
     }
 }
 

@@ -4,8 +4,10 @@
 //! Layers, each using only those above it (ARCHITECTURE.md has the map):
 //! - leaves: [`bindings`] (the contract from `wit/`), [`secret`], [`retry`],
 //!   [`origin`], [`input`], [`guest_log`], [`world`];
-//! - [`rate`] (a token bucket per API key), [`coordination`] (the same
-//!   budget shared with other processes through Redis), then [`limits`] (what a tenant
+//! - [`rate`] (a token bucket per API key), [`circuit`] (a circuit per
+//!   origin: an outage pauses the flows, not the records) and
+//!   [`coordination`] (both shared with other processes through Redis),
+//!   then [`limits`] (what a tenant
 //!   flow is granted) and [`engine`] (wasmtime's engine, pooling, the
 //!   compiled-component cache);
 //! - [`http_import`]: the component's only import, `http.send`, the one
@@ -35,6 +37,7 @@ macro_rules! message_error {
 }
 
 pub mod bindings;
+pub mod circuit;
 pub mod coordination;
 pub mod deliver;
 pub mod engine;

@@ -307,6 +307,12 @@ impl Guest {
         self.store.data_mut().http.in_process = Some(answer);
     }
 
+    /// Lets this instance's requests pass an open circuit (it sends the
+    /// probe) or stops letting them.
+    pub fn set_probe(&mut self, on: bool) {
+        self.store.data_mut().http.probe = on;
+    }
+
     /// Stops further HTTP from this instance (after a halt).
     pub fn halt_http(&mut self) {
         self.store.data_mut().http.halted = true;

@@ -67,6 +67,46 @@ pub struct Delivery {
     /// down, each paces itself at --rate divided by N.
     #[arg(long, value_name = "N", default_value_t = 1, requires = "coordination", value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub workers: u32,
+    /// How long Ashby may fail (the flow paused, probing it) before the flow
+    /// halts with the rest not attempted: e.g. 90s, 15m, 1h.
+    #[arg(long, value_name = "DURATION", default_value = "15m", value_parser = parse_duration)]
+    pub max_outage: Duration,
+    /// After SIGINT/SIGTERM, how long requests in flight may take to finish.
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
+    pub grace: Duration,
+}
+
+/// Reads a duration: one or more `<number><unit>` parts, the unit `ms`,
+/// `s`, `m` or `h` (`90s`, `1m30s`, `1.5h`).
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let mut total = 0.0f64;
+    let mut rest = text.trim();
+    if rest.is_empty() {
+        return Err("a duration looks like 30s, 15m or 1h".into());
+    }
+    while !rest.is_empty() {
+        let n_end = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .ok_or_else(|| format!("`{text}` needs a unit: ms, s, m or h"))?;
+        let (n, tail) = rest.split_at(n_end);
+        let u_end = tail
+            .find(|c: char| !c.is_ascii_alphabetic())
+            .unwrap_or(tail.len());
+        let (unit, tail) = tail.split_at(u_end);
+        let n: f64 = n
+            .parse()
+            .map_err(|_| format!("`{text}`: `{n}` is not a number"))?;
+        let secs = match unit {
+            "ms" => n / 1000.0,
+            "s" => n,
+            "m" => n * 60.0,
+            "h" => n * 3600.0,
+            other => return Err(format!("`{text}`: unit `{other}` is not ms, s, m or h")),
+        };
+        total += secs;
+        rest = tail;
+    }
+    Duration::try_from_secs_f64(total).map_err(|_| format!("`{text}` is out of range"))
 }
 
 impl Delivery {
@@ -95,6 +135,9 @@ impl Delivery {
             }),
             responses_url: self.responses_url.clone(),
             crash_budget: self.crash_budget,
+            max_outage: self.max_outage,
+            grace: self.grace,
+            stop: Some(deliver::StopSignal::new()),
             concurrency: self.concurrency,
             retry: RetryPolicy {
                 max_attempts: self.max_attempts,

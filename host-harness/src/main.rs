@@ -1,7 +1,8 @@
 //! `host-harness`: run, test and demo the Ashby destination component.
 //!
 //! Exit codes: 0 every record delivered; 1 finished with some records
-//! dead-lettered; 2 could not run or halted.
+//! dead-lettered; 2 could not run or halted (an outage longer than
+//! `--max-outage` too); 130/143 stopped by SIGINT/SIGTERM.
 //!
 //! This file parses the command line and dispatches; each command is a
 //! module of `commands/`, the shared flags are in `args.rs`.

@@ -4,7 +4,7 @@
 //! [`ConfigError::UnknownKey`]. A key whose value is `null` counts as absent.
 
 use crate::schema::render;
-use crate::templates::{self, Template, is_endpoint_path};
+use crate::templates::{self, Lookup, Template, is_endpoint_path};
 use crate::types::{ConfigError, ConfigSummary};
 use serde_json::{Map, Value};
 
@@ -25,7 +25,7 @@ pub const MAX_BATCH_SIZE: usize = 1000;
 pub const DEFAULT_BATCH_SIZE: usize = 100;
 
 /// The config keys this destination knows, in documentation order.
-pub const KEYS: [&str; 12] = [
+pub const KEYS: [&str; 13] = [
     "template",
     "url",
     "method",
@@ -38,6 +38,7 @@ pub const KEYS: [&str; 12] = [
     "batch",
     "dedupe_by_email",
     "on_existing",
+    "retry_ambiguous",
 ];
 
 /// Header names a config may not set: the host owns them.
@@ -83,6 +84,14 @@ pub struct Config {
     pub batch: Option<Batch>,
     /// Lookup-before-create by email, when enabled (create-candidate only).
     pub dedupe: Option<OnExisting>,
+    /// Whether sending the endpoint's request twice is harmless (from its
+    /// template; an endpoint no template knows is assumed not to be).
+    pub idempotent: bool,
+    /// How to find what a lost write may have created (from its template).
+    pub lookup: Option<Lookup>,
+    /// Re-send a non-idempotent request whose answer was lost, even without
+    /// a lookup (it may duplicate the object).
+    pub retry_ambiguous: bool,
     /// Things the user should know that do not stop the flow.
     pub warnings: Vec<String>,
 }
@@ -362,7 +371,11 @@ impl Config {
             ));
         }
 
+        let retry_ambiguous = bool_key(&obj, "retry_ambiguous")?.unwrap_or(false);
         Ok(Self {
+            idempotent: endpoint_template.is_some_and(|t| t.idempotent),
+            lookup: endpoint_template.and_then(|t| t.lookup),
+            retry_ambiguous,
             permission: endpoint_template.map(|t| t.permission.clone()),
             result_id: match &template {
                 Some(t) => t.result_id.clone(),

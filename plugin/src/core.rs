@@ -10,6 +10,7 @@ use crate::config::{
     Config, Grouping, OnExisting,
 };
 use crate::envelope::{self, SLOW_DOWN_CODES, Verdict};
+use crate::lost_write;
 use crate::shape::{ShapedRecord, shape_record};
 use crate::types::{
     CallError, ConfigError, ConfigSummary, Delivered, Exchange, Halt, InputRecord, Outcome,
@@ -150,13 +151,20 @@ impl Destination {
                     (positions, stopped_outcome(stop))
                 }
                 (None, Step::Request { positions, request }) => {
-                    let outcome = self.call(
-                        transport,
-                        request,
-                        self.config.result_id.as_deref(),
-                        self.config.permission.as_deref(),
-                        false,
-                    );
+                    let outcome = match positions.as_slice() {
+                        [pos] if !self.config.idempotent && self.config.batch.is_none() => {
+                            let body = plan.shaped.get(*pos).and_then(|s| s.body.as_ref().ok());
+                            let maybe = records.get(*pos).is_some_and(|r| r.maybe_applied);
+                            lost_write::careful_write(&self.config, transport, request, body, maybe)
+                        }
+                        _ => self.call(
+                            transport,
+                            request,
+                            self.config.result_id.as_deref(),
+                            self.config.permission.as_deref(),
+                            false,
+                        ),
+                    };
                     (positions, outcome)
                 }
                 (
@@ -215,6 +223,10 @@ impl Destination {
             )
         } else if self.config.dedupe.is_some() && path == CANDIDATE_SEARCH {
             (IdRule::SingleMatch, Some(CANDIDATE_SEARCH_PERMISSION))
+        } else if self.config.lookup.is_some() && path == CANDIDATE_SEARCH {
+            (IdRule::SingleMatch, Some(CANDIDATE_SEARCH_PERMISSION))
+        } else if self.config.lookup.is_some() && path == lost_write::APPLICATION_INFO {
+            (IdRule::Key(Some("id")), Some(CANDIDATE_SEARCH_PERMISSION))
         } else if self.config.dedupe == Some(OnExisting::Update) && path == CANDIDATE_UPDATE {
             (IdRule::Key(Some("id")), Some(CANDIDATE_UPDATE_PERMISSION))
         } else {
@@ -466,7 +478,7 @@ impl Destination {
 }
 
 /// Sends one planned request and classifies the answer.
-fn exchange(
+pub(crate) fn exchange(
     transport: &mut impl Transport,
     request: PlannedRequest,
     id_key: Option<&str>,
@@ -490,7 +502,7 @@ fn internal(message: &str) -> Outcome {
     })
 }
 
-fn outcome_of(verdict: Verdict, exchange: Option<Exchange>, existing: bool) -> Outcome {
+pub(crate) fn outcome_of(verdict: Verdict, exchange: Option<Exchange>, existing: bool) -> Outcome {
     match verdict {
         Verdict::Delivered { id, .. } => match exchange {
             Some(exchange) => Outcome::Delivered(Delivered {
@@ -514,6 +526,7 @@ fn outcome_of(verdict: Verdict, exchange: Option<Exchange>, existing: bool) -> O
             message,
             retry_after,
             exchange,
+            maybe_applied: false,
         }),
         Verdict::Halt {
             code,
@@ -549,6 +562,7 @@ fn stopped_outcome(stop: &Stop) -> Outcome {
             message: "not sent: the remote asked to slow down".into(),
             retry_after: retry_after.clone(),
             exchange: None,
+            maybe_applied: false,
         }),
     }
 }

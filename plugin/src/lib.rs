@@ -34,6 +34,7 @@
 pub mod config;
 pub mod core;
 pub mod envelope;
+pub mod lost_write;
 pub mod schema;
 pub mod shape;
 pub mod templates;

@@ -61,6 +61,30 @@ pub struct Template {
     /// Caveats for people.
     #[serde(default)]
     pub notes: Vec<String>,
+    /// Whether sending the same request twice leaves Ashby as sending it
+    /// once (an update, a set). A create is not: a lost answer may hide a
+    /// write, and sending it again can duplicate the object.
+    /// Absent means not idempotent: a template must say so to be re-sent
+    /// blindly.
+    #[serde(default)]
+    pub idempotent: bool,
+    /// How to find the object a non-idempotent request may have written,
+    /// when Ashby allows it; `None`: it cannot be looked up.
+    #[serde(default)]
+    pub lookup: Option<Lookup>,
+}
+
+/// How to look up what a create may have written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Lookup {
+    /// `candidate.search` by the record's `email`: one match is the
+    /// candidate.
+    CandidateByEmail,
+    /// `candidate.info` of the record's `candidateId`, then
+    /// `application.info` of each of its `applicationIds`: the one for the
+    /// record's `jobId` is the application.
+    ApplicationByCandidateAndJob,
 }
 
 /// An alias: a record field `from` is sent as `to`.

@@ -1,8 +1,10 @@
 //! The state one run's workers share: options, counters, the halt, the
 //! bound on records in flight, and the outputs.
 
+use super::pause::OutageClock;
 use super::sinks::{Sinks, lock};
 use super::{HaltInfo, Options};
+use crate::circuit::Circuit;
 use crate::journal::{Done, Entry};
 use serde_json::Value;
 use std::sync::Mutex;
@@ -18,6 +20,8 @@ pub(super) struct Pending {
     pub(super) hash: Option<String>,
     /// Attempts made so far.
     pub(super) attempts: u32,
+    /// An earlier attempt may have been applied (sticky; passed to `send`).
+    pub(super) maybe_applied: bool,
 }
 
 impl Pending {
@@ -34,6 +38,8 @@ impl Pending {
 /// The run's counters (see [`super::Summary`] for what each means).
 #[derive(Default)]
 pub(super) struct Counters {
+    pub(super) input: AtomicU64,
+    pub(super) resumed: AtomicU64,
     pub(super) delivered: AtomicU64,
     pub(super) dead: AtomicU64,
     pub(super) not_attempted: AtomicU64,
@@ -60,11 +66,17 @@ pub(super) struct Flow {
     /// outcome; the run ends when all are back.
     pub(super) outstanding: Semaphore,
     pub(super) in_flight_cap: usize,
+    /// The origin's circuit, shared with every flow using the origin.
+    pub(super) circuit: Circuit,
+    /// This flow's pauses for outages.
+    pub(super) outage: OutageClock,
 }
 
 impl Flow {
-    pub(super) fn new(opts: Options, sinks: Sinks, in_flight_cap: usize) -> Flow {
+    pub(super) fn new(opts: Options, sinks: Sinks, in_flight_cap: usize, circuit: Circuit) -> Flow {
         Flow {
+            circuit,
+            outage: OutageClock::default(),
             opts,
             counts: Counters::default(),
             sinks,
@@ -75,9 +87,14 @@ impl Flow {
         }
     }
 
-    /// Whether the flow halted: nothing new is sent.
+    /// Whether the flow halted or was asked to stop: nothing new is sent.
     pub(super) fn halted(&self) -> bool {
-        self.halted.load(Ordering::Relaxed)
+        self.halted.load(Ordering::Relaxed) || self.stopping()
+    }
+
+    /// Whether the caller asked the flow to stop (a signal).
+    pub(super) fn stopping(&self) -> bool {
+        self.opts.stop.as_ref().is_some_and(|s| s.is_set())
     }
 
     /// Stops the flow; the first halt's reason is kept.

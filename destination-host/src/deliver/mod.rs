@@ -13,9 +13,11 @@
 
 mod flow;
 mod outcomes;
+mod pause;
 pub mod progress;
 mod schedule;
 mod sinks;
+mod stop;
 mod worker;
 
 use crate::input::Items;
@@ -34,6 +36,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::{Duration, Instant};
+pub use stop::StopSignal;
 use tokio::sync::mpsc;
 
 /// How a run behaves.
@@ -66,6 +69,14 @@ pub struct Options {
     /// First wait before re-instantiating after a trap; doubles per restart
     /// in the flow, up to 5 s.
     pub restart_backoff: Duration,
+    /// How long the origin may fail (its circuit open) before the flow
+    /// halts, the rest of its records not attempted.
+    pub max_outage: Duration,
+    /// Asks the run to stop gracefully.
+    pub stop: Option<StopSignal>,
+    /// After a stop, how long calls in flight may take to finish before the
+    /// run stops waiting for them.
+    pub grace: Duration,
 }
 
 impl std::fmt::Debug for Options {
@@ -77,6 +88,8 @@ impl std::fmt::Debug for Options {
             .field("limits", &self.limits)
             .field("journal", &self.journal)
             .field("crash_budget", &self.crash_budget)
+            .field("max_outage", &self.max_outage)
+            .field("grace", &self.grace)
             .finish_non_exhaustive()
     }
 }
@@ -103,6 +116,16 @@ impl std::fmt::Debug for JournalSpec {
 pub const DEFAULT_CONCURRENCY: usize = 8;
 /// The default crash budget: restarts a flow may make.
 pub const DEFAULT_CRASH_BUDGET: u32 = 16;
+/// The default longest outage a flow waits out: 15 minutes. Most incidents
+/// of a hosted API (a deploy, a failover, a brief overload) are over well
+/// within it, so a scheduled sync rides them out; a longer one is a real
+/// incident, and holding the flow beyond it would overlap the next scheduled
+/// run. With a journal the same command resumes where it halted.
+pub const DEFAULT_MAX_OUTAGE: Duration = Duration::from_secs(15 * 60);
+/// The default grace period after a stop: 10 s, long enough for requests in
+/// flight at Ashby's usual latency (and short of the 30 s an orchestrator
+/// usually allows between SIGTERM and SIGKILL).
+pub const DEFAULT_GRACE: Duration = Duration::from_secs(10);
 
 impl Default for Options {
     fn default() -> Options {
@@ -119,6 +142,9 @@ impl Default for Options {
             responses_url: None,
             crash_budget: DEFAULT_CRASH_BUDGET,
             restart_backoff: Duration::from_millis(50),
+            max_outage: DEFAULT_MAX_OUTAGE,
+            stop: None,
+            grace: DEFAULT_GRACE,
         }
     }
 }
@@ -148,6 +174,11 @@ pub struct Summary {
     pub rate_limited_partner: u64,
     /// Times a trapped component instance was replaced.
     pub plugin_restarts: u64,
+    /// Times the flow paused because the origin was failing (its circuit
+    /// opened).
+    pub outage_pauses: u64,
+    /// Time spent paused, in ms.
+    pub outage_ms: u64,
     /// Response-webhook records the `--responses-url` receiver accepted.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub responses_posted: Option<u64>,
@@ -180,6 +211,8 @@ pub struct Report {
     pub responses: Vec<Value>,
     /// The configure summary's warnings.
     pub warnings: Vec<String>,
+    /// Whether the run stopped because [`Options::stop`] was given.
+    pub stopped: bool,
 }
 
 /// A run set up and ready to read its input.
@@ -219,27 +252,61 @@ pub async fn run(
     }
     let flow = s.flow;
     let progress = progress::Reporter::new(flow.opts.progress.clone(), flow.opts.total_hint);
-    let fed = schedule::feed(&flow, items, &s.earlier, s.chunk_size, &job_tx, &progress).await;
-    // Wait until every record handed out has come back.
-    let _all = flow
-        .outstanding
-        .acquire_many(flow.in_flight_cap as u32)
-        .await
-        .context("internal: the delivery queue closed early")?;
+    let all_back = async {
+        schedule::feed(&flow, items, &s.earlier, s.chunk_size, &job_tx, &progress).await;
+        // Wait until every record handed out has come back.
+        flow.outstanding
+            .acquire_many(flow.in_flight_cap as u32)
+            .await
+            .map(|p| p.forget())
+            .context("internal: the delivery queue closed early")
+    };
+    tokio::select! {
+        r = all_back => r?,
+        () = grace_over(&flow) => {
+            workers.abort_all();
+            give_up_in_flight(&flow);
+        }
+    }
     for _ in 0..concurrency {
         let _ = job_tx.send(None);
     }
     while workers.join_next().await.is_some() {}
-    progress.finish(&flow, fed.input);
+    progress.finish(&flow, flow.counts.input.load(Relaxed));
     let webhook = flow.sinks.finish_webhook().await;
     flow.sinks.close()?;
-    let summary = summarise(&flow, &fed, webhook, start);
+    let summary = summarise(&flow, webhook, start);
     Ok(Report {
         summary,
         halt: flow.halt_info(),
         responses: flow.sinks.take_responses(),
         warnings: s.warnings,
+        stopped: flow.stopping(),
     })
+}
+
+/// Resolves when a stop was given and the grace period after it is over.
+async fn grace_over(flow: &Flow) {
+    match &flow.opts.stop {
+        Some(stop) => {
+            stop.given().await;
+            tokio::time::sleep(flow.opts.grace).await;
+        }
+        None => std::future::pending().await,
+    }
+}
+
+/// The grace period is over: what has not finished is not attempted (the
+/// journal has not recorded it, so a resumed run sends it).
+fn give_up_in_flight(flow: &Flow) {
+    let c = &flow.counts;
+    let finished = c.delivered.load(Relaxed) + c.dead.load(Relaxed) + c.not_attempted.load(Relaxed);
+    let rest = c.input.load(Relaxed).saturating_sub(finished);
+    tracing::warn!(
+        "warning: {rest} record(s) still in flight after the {:?} grace period were not attempted",
+        flow.opts.grace
+    );
+    flow::add(&c.not_attempted, rest);
 }
 
 /// Configures one instance first (a refused config stops the run before any
@@ -277,7 +344,12 @@ async fn start_run(
     let in_flight_cap = (concurrency * chunk_size * 4).max(64);
     let sinks = Sinks::open(&opts.dead_letter, &opts.responses, journal, webhook)?;
     Ok(Started {
-        flow: Arc::new(Flow::new(opts, sinks, in_flight_cap)),
+        flow: Arc::new(Flow::new(
+            opts,
+            sinks,
+            in_flight_cap,
+            crate::circuit::for_origin(&tenant.origin),
+        )),
         guests,
         earlier,
         chunk_size,
@@ -304,24 +376,21 @@ async fn open_journal(
     Ok((Some(j), earlier))
 }
 
-fn summarise(
-    flow: &Flow,
-    fed: &schedule::Fed,
-    webhook: Option<(u64, u64)>,
-    start: Instant,
-) -> Summary {
+fn summarise(flow: &Flow, webhook: Option<(u64, u64)>, start: Instant) -> Summary {
     let c = &flow.counts;
     Summary {
-        input: fed.input,
+        input: c.input.load(Relaxed),
         delivered: c.delivered.load(Relaxed),
         dead_lettered: c.dead.load(Relaxed),
         not_attempted: c.not_attempted.load(Relaxed),
         requests: c.requests.load(Relaxed),
         retries: c.retries.load(Relaxed),
-        resumed: fed.resumed,
+        resumed: c.resumed.load(Relaxed),
         rate_limited: c.rate_limited.load(Relaxed),
         rate_limited_partner: c.rate_limited_partner.load(Relaxed),
         plugin_restarts: c.restarts.load(Relaxed),
+        outage_pauses: flow.outage.totals().0,
+        outage_ms: flow.outage.totals().1,
         responses_posted: webhook.map(|w| w.0),
         responses_failed: webhook.map(|w| w.1),
         elapsed_ms: start.elapsed().as_millis() as u64,

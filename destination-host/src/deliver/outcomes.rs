@@ -12,6 +12,9 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
 
+/// How often a waiting retry looks for a halt.
+const LOOK_AGAIN: Duration = Duration::from_millis(100);
+
 /// What one call's outcomes left to do.
 #[derive(Default)]
 struct Tally {
@@ -19,6 +22,11 @@ struct Tally {
     published: Vec<Exchange>,
     /// Records to send again later.
     retry_later: Vec<Pending>,
+    /// Records that failed in an outage: sent again when the circuit lets
+    /// them, their attempt not charged.
+    uncharged: Vec<Pending>,
+    /// Whether the origin's circuit is open or opened during the call.
+    outage: bool,
     /// The longest `Retry-After` among them.
     retry_after: Option<Duration>,
     /// Records that reached a final outcome (their permits come back).
@@ -37,10 +45,15 @@ pub(super) async fn handle_outcomes(
     tx: &mpsc::UnboundedSender<Job>,
     records: Vec<Pending>,
     outcomes: Vec<RecordOutcome>,
+    opened_before: u64,
 ) {
     let mut by_index: HashMap<u64, Outcome> =
         outcomes.into_iter().map(|o| (o.index, o.outcome)).collect();
-    let mut t = Tally::default();
+    let st = flow.circuit.state();
+    let mut t = Tally {
+        outage: st.open || st.opened != opened_before,
+        ..Tally::default()
+    };
     for mut p in records {
         p.attempts += 1;
         let Some(outcome) = by_index.remove(&p.index) else {
@@ -76,11 +89,16 @@ pub(super) async fn handle_outcomes(
     flow.sinks.commit(t.finished);
     flow.release(t.done);
     schedule_retry(flow, tx, t.retry_later, t.retry_after);
+    if !t.uncharged.is_empty() {
+        add(&flow.counts.retries, t.uncharged.len() as u64);
+        let _ = tx.send(Some(t.uncharged));
+    }
 }
 
 /// A transient failure: counted, then retried later or, out of attempts,
 /// dead-lettered `retries_exhausted`.
-fn on_retry(flow: &Flow, t: &mut Tally, p: Pending, r: Retry) {
+fn on_retry(flow: &Flow, t: &mut Tally, mut p: Pending, r: Retry) {
+    p.maybe_applied |= r.maybe_applied;
     if r.code.starts_with("rate_limited")
         && let Some(ex) = &r.exchange
         && !t.limited.contains(&ex.request.records)
@@ -97,6 +115,13 @@ fn on_retry(flow: &Flow, t: &mut Tally, p: Pending, r: Retry) {
     if flow.halted() {
         add(&flow.counts.not_attempted, 1);
         t.done += 1;
+    } else if t.outage {
+        // The origin's failure, not the record's: this attempt is not charged.
+        p.attempts -= 1;
+        if flow.circuit.is_open() {
+            flow.outage.paused(&r.message);
+        }
+        t.uncharged.push(p);
     } else if p.attempts >= flow.opts.retry.max_attempts {
         let why = format!(
             "gave up after {} attempts; last error {}: {}",
@@ -128,7 +153,7 @@ async fn publish(guest: &mut Guest, flow: &Flow, exchanges: Vec<Exchange>) {
 /// Puts records back on the queue after the backoff (never sooner than the
 /// longest `Retry-After` among them).
 fn schedule_retry(
-    flow: &Flow,
+    flow: &Arc<Flow>,
     tx: &mpsc::UnboundedSender<Job>,
     records: Vec<Pending>,
     retry_after: Option<Duration>,
@@ -139,9 +164,14 @@ fn schedule_retry(
     let attempts = records.iter().map(|p| p.attempts).max().unwrap_or(1);
     let delay = flow.opts.retry.backoff(attempts, retry_after);
     add(&flow.counts.retries, records.len() as u64);
-    let tx = tx.clone();
+    let (tx, flow) = (tx.clone(), flow.clone());
     tokio::spawn(async move {
-        tokio::time::sleep(delay).await;
+        // A halt or a stop cuts the wait short: the records come back at once
+        // (to be reported not attempted).
+        let until = tokio::time::Instant::now() + delay;
+        while !flow.halted() && tokio::time::Instant::now() < until {
+            tokio::time::sleep_until(until.min(tokio::time::Instant::now() + LOOK_AGAIN)).await;
+        }
         let _ = tx.send(Some(records));
     });
 }

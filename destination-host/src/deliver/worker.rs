@@ -4,6 +4,7 @@
 
 use super::flow::{Flow, Pending, add};
 use super::outcomes::handle_outcomes;
+use super::pause::{Gate, gate};
 use crate::sandbox::{Guest, GuestFault, InputRecord, RecordOutcome, Sandbox, Tenant};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -38,13 +39,26 @@ pub(super) async fn worker(
         let job = { rx.lock().await.recv().await };
         let Some(Some(records)) = job else { return };
         let n = records.len();
-        if flow.halted() {
-            add(&flow.counts.not_attempted, n as u64);
-            flow.release(n);
-            continue;
+        let (records, probe, _permit) = match gate(&flow).await {
+            Gate::Halted => {
+                add(&flow.counts.not_attempted, n as u64);
+                flow.release(n);
+                continue;
+            }
+            Gate::Go(permit) => (records, false, permit),
+            Gate::Probe(permit) => (probe_one(records, &tx), true, permit),
+        };
+        let opened = flow.circuit.state().opened;
+        guest.set_probe(probe);
+        let result = call_send(&mut guest, &flow, &records).await;
+        guest.set_probe(false);
+        if probe {
+            flow.circuit.end_probe();
         }
-        match call_send(&mut guest, &flow, &records).await {
-            Ok(outcomes) => handle_outcomes(&mut guest, &flow, &tx, records, outcomes).await,
+        match result {
+            Ok(outcomes) => {
+                handle_outcomes(&mut guest, &flow, &tx, records, outcomes, opened).await
+            }
             Err(fault) => {
                 tracing::warn!(tenant = %make.tenant.name, "plugin fault in tenant {}: {fault}", make.tenant.name);
                 if let Some(fresh) = one_by_one(&make, &flow, &tx, records, fault).await {
@@ -53,6 +67,15 @@ pub(super) async fn worker(
             }
         }
     }
+}
+
+/// A probe is one record: the rest of the job goes back on the queue.
+fn probe_one(mut records: Vec<Pending>, tx: &mpsc::UnboundedSender<Job>) -> Vec<Pending> {
+    let rest = records.split_off(1.min(records.len()));
+    if !rest.is_empty() {
+        let _ = tx.send(Some(rest));
+    }
+    records
 }
 
 /// After a fault: a fresh instance, then each record alone, once; a record
@@ -75,7 +98,10 @@ async fn one_by_one(
     let mut records = records.into_iter();
     while let Some(p) = records.next() {
         match call_send(&mut guest, flow, std::slice::from_ref(&p)).await {
-            Ok(outcomes) => handle_outcomes(&mut guest, flow, tx, vec![p], outcomes).await,
+            Ok(outcomes) => {
+                let opened = flow.circuit.state().opened;
+                handle_outcomes(&mut guest, flow, tx, vec![p], outcomes, opened).await
+            }
             Err(f2) => {
                 tracing::warn!(
                     tenant = %make.tenant.name,
@@ -156,6 +182,7 @@ async fn call_send(
         .map(|p| InputRecord {
             index: p.index,
             json: p.json.clone(),
+            maybe_applied: p.maybe_applied,
         })
         .collect();
     let before = guest.stats().requests.load(Ordering::Relaxed);

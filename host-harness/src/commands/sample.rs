@@ -17,7 +17,11 @@ pub async fn run(common: &Common, limit: usize) -> anyhow::Result<u8> {
     let mut problems = Vec::new();
     for item in input::open(&common.input)?.take(limit) {
         match item {
-            InputItem::Record { index, json } => records.push(InputRecord { index, json }),
+            InputItem::Record { index, json } => records.push(InputRecord {
+                index,
+                json,
+                maybe_applied: false,
+            }),
             InputItem::Bad {
                 index,
                 code,

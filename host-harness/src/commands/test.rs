@@ -35,6 +35,7 @@ pub async fn run(
     let rec = InputRecord {
         index: record,
         json,
+        maybe_applied: false,
     };
     let sample = inst
         .sample(vec![rec.clone()])

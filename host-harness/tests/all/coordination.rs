@@ -26,9 +26,33 @@ fn mock() -> MockAshby {
     .unwrap()
 }
 
+/// Compiles the component into the tests' cache once, so the processes a
+/// test starts together start sending together.
+fn warm(dir: &Path) {
+    static WARM: std::sync::Once = std::sync::Once::new();
+    WARM.call_once(|| {
+        let config = write(dir, "warm.json", r#"{"template":"create-candidate"}"#);
+        let input = write(dir, "warm.jsonl", "{\"name\":\"W\"}\n");
+        let out = bin()
+            .arg("sample")
+            .arg("--config")
+            .arg(&config)
+            .arg("--input")
+            .arg(&input)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    });
+}
+
 /// Process `p`'s `send` of `n` records named `P{p}-C{i}`, at 10/s on the
 /// key, through the Redis at `url`, shared by `workers` processes.
 fn spawn(dir: &Path, mock: &MockAshby, url: &str, p: usize, n: usize, workers: u32) -> Child {
+    warm(dir);
     let config = write(dir, "c.json", r#"{"template":"create-candidate"}"#);
     let records: String = (0..n)
         .map(|i| format!("{{\"name\":\"P{p}-C{i}\"}}\n"))
@@ -160,7 +184,7 @@ fn a_429_with_retry_after_seen_by_one_process_pauses_all_three() {
     let redis = RedisServer::start();
     let mock = mock();
     let children: Vec<Child> = (0..3)
-        .map(|p| spawn(dir.path(), &mock, &redis.url(), p, 15, 3))
+        .map(|p| spawn(dir.path(), &mock, &redis.url(), p, 25, 3))
         .collect();
     // Once all three send, past the shared burst, the next request is a 429.
     wait_for(|| {
@@ -172,7 +196,7 @@ fn a_429_with_retry_after_seen_by_one_process_pauses_all_three() {
         retry_after: Some("2".into()),
         partner_scope: false,
     }));
-    finish(dir.path(), children, 15);
+    finish(dir.path(), children, 25);
     let reqs = mock.requests();
     let limited: Vec<&RecordedRequest> = reqs
         .iter()
@@ -188,14 +212,27 @@ fn a_429_with_retry_after_seen_by_one_process_pauses_all_three() {
         .map(|r| (name(r).to_string(), r.at - t))
         .collect();
     assert!(early.is_empty(), "sent during the pause: {early:?}");
+    let timeline: Vec<_> = reqs
+        .iter()
+        .map(|r| {
+            (
+                name(r),
+                r.status,
+                r.at.saturating_duration_since(t).as_millis(),
+            )
+        })
+        .collect();
     for p in 0..3 {
         let mine = |r: &&RecordedRequest| name(r).starts_with(&format!("P{p}-"));
-        assert!(reqs.iter().filter(mine).any(|r| r.at < t), "P{p} before");
+        assert!(
+            reqs.iter().filter(mine).any(|r| r.at < t),
+            "P{p} before: {timeline:?}"
+        );
         assert!(
             reqs.iter()
                 .filter(mine)
                 .any(|r| r.at > t + Duration::from_secs(1)),
-            "P{p} after"
+            "P{p} after: {timeline:?}"
         );
     }
     // The record that got the 429 was sent again and delivered.

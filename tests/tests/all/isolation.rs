@@ -32,6 +32,7 @@ fn records(values: &[Value]) -> Vec<InputRecord> {
         .map(|(i, v)| InputRecord {
             index: i as u64,
             json: v.to_string(),
+            maybe_applied: false,
         })
         .collect()
 }
@@ -662,6 +663,7 @@ fn largest_call_fits_in_the_default_memory_limit() {
             .map(|i| InputRecord {
                 index: i,
                 json: record(i),
+                maybe_applied: false,
             })
             .collect();
         for _ in 0..2 {

@@ -8,6 +8,7 @@ mod contract;
 mod delivery;
 mod fuzz_props;
 mod isolation;
+mod outage;
 mod property;
 mod secrets;
 mod templates;

@@ -44,10 +44,12 @@ fn the_api_key_never_enters_guest_memory() {
                 InputRecord {
                     index: 0,
                     json: json!({"name": marker}).to_string(),
+                    maybe_applied: false,
                 },
                 InputRecord {
                     index: 1,
                     json: json!({"name": "Second Record"}).to_string(),
+                    maybe_applied: false,
                 },
             ])
             .await

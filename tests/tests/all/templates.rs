@@ -160,8 +160,8 @@ fn sample_payload_snapshots() {
             unknown["upstreamNote"] = json!("passed through");
             let s = inst
                 .sample(vec![
-                    InputRecord { index: 0, json: example.to_string() },
-                    InputRecord { index: 1, json: unknown.to_string() },
+                    InputRecord { index: 0, json: example.to_string(), maybe_applied: false },
+                    InputRecord { index: 1, json: unknown.to_string(), maybe_applied: false },
                 ])
                 .await
                 .unwrap()
