@@ -91,6 +91,7 @@ pub struct Coordination {
 }
 
 struct Inner {
+    client: redis::Client,
     conn: ConnectionManager,
     /// `HOST:PORT/DB`, for messages (never a password).
     addr: String,
@@ -124,10 +125,11 @@ impl Coordination {
             .set_response_timeout(Some(OP_TIMEOUT))
             .set_number_of_retries(1)
             .set_max_delay(BACKOFF.1);
-        let conn = ConnectionManager::new_lazy_with_config(client, config)
+        let conn = ConnectionManager::new_lazy_with_config(client.clone(), config)
             .map_err(|e| anyhow::anyhow!("cannot set up the Redis client: {:?}", e.kind()))?;
         Ok(Coordination {
             inner: Arc::new(Inner {
+                client,
                 conn,
                 addr,
                 workers,
@@ -160,9 +162,50 @@ impl Coordination {
         self.inner.health.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// The Redis client (for a blocking connection of its own).
+    pub fn client(&self) -> redis::Client {
+        self.inner.client.clone()
+    }
+
+    /// Whether a call may go to Redis now (`None`: it is down and in its
+    /// backoff; use the local fallback). `Some(true)` marks the one probe
+    /// of a Redis that is down. Report the call with [`Coordination::end`].
+    pub fn begin(&self) -> Option<bool> {
+        self.health().may_try(Instant::now())
+    }
+
+    /// Reports a call [`Coordination::begin`] allowed: logs the switch to
+    /// the local budget (once) and back, and keeps the backoff.
+    pub fn end(&self, probe: bool, result: Result<(), String>) {
+        let mut h = self.health();
+        match result {
+            Ok(()) => {
+                if h.down {
+                    tracing::warn!(
+                        "coordination: Redis at {} answers again; the shared budget applies",
+                        self.inner.addr
+                    );
+                }
+                *h = Health::default();
+            }
+            Err(why) => {
+                if !h.down {
+                    tracing::warn!(
+                        "warning: coordination: Redis at {} failed ({why}); each process now paces \
+                         itself locally at the rate divided by {} (workers), keeps its outage \
+                         circuit to itself, and tries Redis again with backoff",
+                        self.inner.addr,
+                        self.inner.workers
+                    );
+                }
+                h.failed(Instant::now(), probe);
+            }
+        }
+    }
+
     /// Runs one script, or `None` (Redis failed, or is in its backoff).
     async fn run<T: redis::FromRedisValue>(&self, inv: redis::ScriptInvocation<'_>) -> Option<T> {
-        let probe = self.health().may_try(Instant::now())?;
+        let probe = self.begin()?;
         let mut conn = self.inner.conn.clone();
         // A dropped connection fails the first command and starts the
         // reconnect; the second waits for it (within the same timeout).
@@ -179,29 +222,13 @@ impl Coordination {
             Ok(Err(e)) => Err(e.to_string()),
             Err(_) => Err(format!("no answer within {OP_TIMEOUT:?}")),
         };
-        let mut h = self.health();
         match result {
             Ok(v) => {
-                if h.down {
-                    tracing::warn!(
-                        "coordination: Redis at {} answers again; the shared budget applies",
-                        self.inner.addr
-                    );
-                }
-                *h = Health::default();
+                self.end(probe, Ok(()));
                 Some(v)
             }
             Err(why) => {
-                if !h.down {
-                    tracing::warn!(
-                        "warning: coordination: Redis at {} failed ({why}); each process now paces \
-                         itself locally at the rate divided by {} (workers) and tries Redis again \
-                         with backoff",
-                        self.inner.addr,
-                        self.inner.workers
-                    );
-                }
-                h.failed(Instant::now(), probe);
+                self.end(probe, Err(why));
                 None
             }
         }
@@ -370,8 +397,15 @@ pub fn pacer(
 /// The Redis namespace of `key` at `origin`: HMAC-SHA256 keyed by the API
 /// key over the origin, first 128 bits in hex.
 pub fn namespace(key: &ApiKey, origin: &Origin) -> String {
-    let mac = hmac_sha256(key.expose_for_scan(), origin.as_str().as_bytes());
-    mac[..16].iter().map(|b| format!("{b:02x}")).collect()
+    hmac_hex(key.expose_for_scan(), origin.as_str().as_bytes())
+}
+
+/// HMAC-SHA256 of `msg` under `key`, first 128 bits in hex.
+pub fn hmac_hex(key: &[u8], msg: &[u8]) -> String {
+    hmac_sha256(key, msg)[..16]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// HMAC-SHA256 (RFC 2104) over `msg` with `key`.

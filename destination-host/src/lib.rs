@@ -51,5 +51,6 @@ pub mod rate;
 pub mod retry;
 pub mod sandbox;
 pub mod secret;
+pub mod shared_circuit;
 pub mod webhook;
 pub mod world;

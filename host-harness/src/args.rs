@@ -8,6 +8,7 @@ use destination_host::deliver::{self, Options};
 use destination_host::input;
 use destination_host::retry::RetryPolicy;
 use destination_host::sandbox::Limits;
+use destination_host::shared_circuit::RedisCircuitStore;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -152,7 +153,11 @@ impl Delivery {
                 coordination: self
                     .coordination
                     .as_deref()
-                    .map(|url| Coordination::new(url, self.workers))
+                    .map(|url| {
+                        let c = Coordination::new(url, self.workers)?;
+                        RedisCircuitStore::install(&c);
+                        anyhow::Ok(c)
+                    })
                     .transpose()
                     .context("--coordination")?,
                 ..Limits::default()

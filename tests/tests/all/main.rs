@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests")]
 
 mod contract;
+mod coordination;
 mod delivery;
 mod fuzz_props;
 mod isolation;
