@@ -288,3 +288,33 @@ fn redis_killed_mid_run_loses_no_record_and_each_process_paces_at_its_share() {
         down.len()
     );
 }
+
+#[test]
+fn an_outage_one_process_found_pauses_a_process_that_starts_later() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = tempfile::tempdir().unwrap();
+    let redis = RedisServer::start();
+    let mock = mock();
+    mock.inject(Fault::once(FaultKind::ServerError(503)).with_times(10_000));
+    let a = spawn(dir.path(), &mock, &redis.url(), 0, 20, 2);
+    // Three different failing requests open the origin's circuit, in Redis.
+    wait_for(|| mock.requests().len() >= 3);
+    std::thread::sleep(Duration::from_millis(200));
+    let b = spawn(dir.path(), &mock, &redis.url(), 1, 20, 2);
+    let b_started = Instant::now();
+    std::thread::sleep(Duration::from_millis(2_500));
+    mock.clear_faults();
+    finish(dir.path(), vec![a, b], 20);
+    // While the outage lasted, the second process sent only probes (one at
+    // a time for both, a second or more apart): alone it would have sent
+    // three failing requests at once to open a circuit of its own.
+    let reqs = mock.requests();
+    let failing: Vec<(&str, u128)> = reqs
+        .iter()
+        .filter(|r| r.status == 503 && r.at > b_started)
+        .map(|r| (name(r), r.at.duration_since(b_started).as_millis()))
+        .collect();
+    let from_b = failing.iter().filter(|(n, _)| n.starts_with("P1-")).count();
+    assert!(from_b <= 2, "{failing:?}");
+    assert!(failing.len() <= 4, "{failing:?}");
+}
