@@ -46,3 +46,26 @@ pub const OFFER_STAGE_ID: &str = "7a1c0d2e-0000-4000-8000-00000000000e";
 pub const SCREEN_STAGE_ID: &str = "7a1c0d2e-0000-4000-8000-00000000000f";
 /// Id of the latest version of the seeded opening [`OPENING_ID`].
 pub const OPENING_VERSION_ID: &str = "7a1c0d2e-0000-4000-8000-000000000010";
+
+/// The seeded ids by name (`team`, `job`, `notice_period_field`, ...), as the
+/// standalone mock prints them for clients in other languages.
+pub fn ids() -> serde_json::Value {
+    serde_json::json!({
+        "team": TEAM_ID,
+        "location": LOCATION_ID,
+        "interview_plan": INTERVIEW_PLAN_ID,
+        "source": SOURCE_ID,
+        "user": USER_ID,
+        "job": JOB_ID,
+        "notice_period_field": NOTICE_PERIOD_FIELD_ID,
+        "relocation_field": RELOCATION_FIELD_ID,
+        "seniority_field": SENIORITY_FIELD_ID,
+        "start_availability_field": START_AVAILABILITY_FIELD_ID,
+        "lead_stage": LEAD_STAGE_ID,
+        "opening": OPENING_ID,
+        "team_size_field": TEAM_SIZE_FIELD_ID,
+        "offer_stage": OFFER_STAGE_ID,
+        "screen_stage": SCREEN_STAGE_ID,
+        "opening_version": OPENING_VERSION_ID,
+    })
+}

@@ -221,9 +221,9 @@ impl Destination {
                 IdRule::Key(self.config.result_id.as_deref()),
                 self.config.permission.as_deref(),
             )
-        } else if self.config.dedupe.is_some() && path == CANDIDATE_SEARCH {
-            (IdRule::SingleMatch, Some(CANDIDATE_SEARCH_PERMISSION))
-        } else if self.config.lookup.is_some() && path == CANDIDATE_SEARCH {
+        } else if (self.config.dedupe.is_some() || self.config.lookup.is_some())
+            && path == CANDIDATE_SEARCH
+        {
             (IdRule::SingleMatch, Some(CANDIDATE_SEARCH_PERMISSION))
         } else if self.config.lookup.is_some() && path == lost_write::APPLICATION_INFO {
             (IdRule::Key(Some("id")), Some(CANDIDATE_SEARCH_PERMISSION))

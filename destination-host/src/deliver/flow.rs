@@ -18,7 +18,8 @@ pub(super) struct Pending {
     pub(super) json: String,
     /// The journal's key for the record; `None` without a journal.
     pub(super) hash: Option<String>,
-    /// Attempts made so far.
+    /// Requests sent for it so far (a deferral the plugin held back is
+    /// not one).
     pub(super) attempts: u32,
     /// An earlier attempt may have been applied (sticky; passed to `send`).
     pub(super) maybe_applied: bool,
@@ -44,6 +45,8 @@ pub(super) struct Counters {
     pub(super) dead: AtomicU64,
     pub(super) not_attempted: AtomicU64,
     pub(super) retries: AtomicU64,
+    /// Records waiting out a backoff before their next attempt.
+    pub(super) retrying: AtomicU64,
     pub(super) requests: AtomicU64,
     pub(super) restarts: AtomicU64,
     pub(super) rate_limited: AtomicU64,

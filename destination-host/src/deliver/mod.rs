@@ -213,6 +213,9 @@ pub struct Report {
     pub warnings: Vec<String>,
     /// Whether the run stopped because [`Options::stop`] was given.
     pub stopped: bool,
+    /// Set when writing an output file failed during the run (the summary
+    /// is still complete).
+    pub output_error: Option<String>,
 }
 
 /// A run set up and ready to read its input.
@@ -251,7 +254,20 @@ pub async fn run(
         });
     }
     let flow = s.flow;
-    let progress = progress::Reporter::new(flow.opts.progress.clone(), flow.opts.total_hint);
+    let progress = Arc::new(progress::Reporter::new(
+        flow.opts.progress.clone(),
+        flow.opts.total_hint,
+    ));
+    // Reports keep coming while the last records wait out their retries.
+    let ticker = progress.wanted().then(|| {
+        let (flow, progress) = (flow.clone(), progress.clone());
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(progress::EVERY).await;
+                progress.tick_again(&flow);
+            }
+        })
+    });
     let all_back = async {
         schedule::feed(&flow, items, &s.earlier, s.chunk_size, &job_tx, &progress).await;
         // Wait until every record handed out has come back.
@@ -261,20 +277,25 @@ pub async fn run(
             .map(|p| p.forget())
             .context("internal: the delivery queue closed early")
     };
-    tokio::select! {
-        r = all_back => r?,
+    let all = tokio::select! {
+        r = all_back => r,
         () = grace_over(&flow) => {
             workers.abort_all();
             give_up_in_flight(&flow);
+            Ok(())
         }
+    };
+    if let Some(t) = ticker {
+        t.abort();
     }
+    all?;
     for _ in 0..concurrency {
         let _ = job_tx.send(None);
     }
     while workers.join_next().await.is_some() {}
     progress.finish(&flow, flow.counts.input.load(Relaxed));
     let webhook = flow.sinks.finish_webhook().await;
-    flow.sinks.close()?;
+    let output_error = flow.sinks.close().err().map(|e| format!("{e:#}"));
     let summary = summarise(&flow, webhook, start);
     Ok(Report {
         summary,
@@ -282,6 +303,7 @@ pub async fn run(
         responses: flow.sinks.take_responses(),
         warnings: s.warnings,
         stopped: flow.stopping(),
+        output_error,
     })
 }
 
@@ -359,7 +381,10 @@ async fn start_run(
 
 /// Opens the journal, refusing it if it belongs to another config or the
 /// input changed under it, before anything is sent; returns the records an
-/// earlier run finished.
+/// earlier run finished: those the journal holds, and those whose dead
+/// letter is in the dead-letter file though a kill came before their
+/// journal line (a dead letter is only ever written for a final outcome),
+/// so a resumed run never writes a second dead letter for a record.
 async fn open_journal(
     opts: &Options,
     config: &str,
@@ -367,12 +392,22 @@ async fn open_journal(
     let Some(spec) = &opts.journal else {
         return Ok((None, HashMap::new()));
     };
+    let resuming = spec.path.exists();
     let j = Journal::open(&spec.path, config)?;
     let items = (spec.reopen)().context("reading the input again to check the journal")?;
     let mut j = tokio::task::spawn_blocking(move || j.verify(items).map(|_| j))
         .await
         .context("internal: the journal check stopped")??;
-    let earlier = j.take_done();
+    let mut earlier = j.take_done();
+    if let Some(path) = opts.dead_letter.as_ref().filter(|_| resuming) {
+        for (index, code) in sinks::dead_lettered(path) {
+            earlier.entry(index).or_insert(journal::Entry {
+                index,
+                hash: String::new(),
+                done: journal::Done::DeadLettered(code),
+            });
+        }
+    }
     Ok((Some(j), earlier))
 }
 

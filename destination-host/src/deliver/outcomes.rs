@@ -47,22 +47,28 @@ pub(super) async fn handle_outcomes(
     outcomes: Vec<RecordOutcome>,
     opened_before: u64,
 ) {
-    let mut by_index: HashMap<u64, Outcome> =
-        outcomes.into_iter().map(|o| (o.index, o.outcome)).collect();
+    let mut by_index = outcomes_by_index(&records, outcomes);
     let st = flow.circuit.state();
     let mut t = Tally {
         outage: st.open || st.opened != opened_before,
         ..Tally::default()
     };
     for mut p in records {
-        p.attempts += 1;
         let Some(outcome) = by_index.remove(&p.index) else {
-            let why = "the plugin returned no outcome for this record";
-            let e = flow.dead_letter_pending(&p, "plugin_error", why, p.attempts);
+            // Nothing says whether it reached the remote: dead-lettered, so
+            // it is neither lost nor sent again on its own.
+            let why = "plugin fault: the plugin returned no outcome for this record";
+            let e = flow.dead_letter_pending(&p, "plugin_fault", why, p.attempts + 1);
             t.finished.push(e);
             t.done += 1;
             continue;
         };
+        if was_sent(&outcome) {
+            if p.attempts > 0 {
+                add(&flow.counts.retries, 1);
+            }
+            p.attempts += 1;
+        }
         match outcome {
             Outcome::Delivered(d) => {
                 add(&flow.counts.delivered, 1);
@@ -90,9 +96,42 @@ pub(super) async fn handle_outcomes(
     flow.release(t.done);
     schedule_retry(flow, tx, t.retry_later, t.retry_after);
     if !t.uncharged.is_empty() {
-        add(&flow.counts.retries, t.uncharged.len() as u64);
         let _ = tx.send(Some(t.uncharged));
     }
+}
+
+/// Whether an outcome stands for a request that was sent. A `deferred`
+/// retry without an exchange was held back by the plugin (the remote had
+/// asked to slow down): it costs no attempt.
+fn was_sent(outcome: &Outcome) -> bool {
+    !matches!(outcome, Outcome::Retry(r) if r.code == DEFERRED && r.exchange.is_none())
+}
+
+/// The retry code of a record the plugin did not send.
+const DEFERRED: &str = "deferred";
+
+/// The outcomes keyed by index. An outcome for a record the call did not
+/// carry, or a second outcome for one record, is a plugin fault: it is
+/// logged and ignored (the first outcome counts), so no record is lost or
+/// counted twice.
+fn outcomes_by_index(records: &[Pending], outcomes: Vec<RecordOutcome>) -> HashMap<u64, Outcome> {
+    let mut by_index = HashMap::with_capacity(outcomes.len());
+    for o in outcomes {
+        if !records.iter().any(|p| p.index == o.index) {
+            tracing::warn!(
+                "plugin fault: an outcome for record {}, which this call did not carry: ignored",
+                o.index
+            );
+        } else if let std::collections::hash_map::Entry::Vacant(v) = by_index.entry(o.index) {
+            v.insert(o.outcome);
+        } else {
+            tracing::warn!(
+                "plugin fault: a second outcome for record {}: ignored, the first one counts",
+                o.index
+            );
+        }
+    }
+    by_index
 }
 
 /// A transient failure: counted, then retried later or, out of attempts,
@@ -116,8 +155,11 @@ fn on_retry(flow: &Flow, t: &mut Tally, mut p: Pending, r: Retry) {
         add(&flow.counts.not_attempted, 1);
         t.done += 1;
     } else if t.outage {
-        // The origin's failure, not the record's: this attempt is not charged.
-        p.attempts -= 1;
+        // The origin's failure, not the record's: this attempt is not charged
+        // (a deferral was not counted as one).
+        if !(r.code == DEFERRED && r.exchange.is_none()) {
+            p.attempts = p.attempts.saturating_sub(1);
+        }
         if flow.circuit.is_open() {
             flow.outage.paused(&r.message);
         }
@@ -161,9 +203,10 @@ fn schedule_retry(
     if records.is_empty() {
         return;
     }
-    let attempts = records.iter().map(|p| p.attempts).max().unwrap_or(1);
+    let attempts = records.iter().map(|p| p.attempts).max().unwrap_or(1).max(1);
     let delay = flow.opts.retry.backoff(attempts, retry_after);
-    add(&flow.counts.retries, records.len() as u64);
+    let n = records.len() as u64;
+    add(&flow.counts.retrying, n);
     let (tx, flow) = (tx.clone(), flow.clone());
     tokio::spawn(async move {
         // A halt or a stop cuts the wait short: the records come back at once
@@ -172,6 +215,9 @@ fn schedule_retry(
         while !flow.halted() && tokio::time::Instant::now() < until {
             tokio::time::sleep_until(until.min(tokio::time::Instant::now() + LOOK_AGAIN)).await;
         }
+        flow.counts
+            .retrying
+            .fetch_sub(n, std::sync::atomic::Ordering::Relaxed);
         let _ = tx.send(Some(records));
     });
 }

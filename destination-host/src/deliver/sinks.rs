@@ -138,6 +138,25 @@ impl Sinks {
     }
 }
 
+/// The `(index, code)` of every complete line of an existing dead-letter
+/// file (none if it does not exist); a torn or foreign line is skipped.
+pub(super) fn dead_lettered(path: &std::path::Path) -> Vec<(u64, String)> {
+    use std::io::BufRead as _;
+    let Ok(f) = File::open(path) else {
+        return Vec::new();
+    };
+    std::io::BufReader::new(f)
+        .lines()
+        .map_while(Result::ok)
+        .filter_map(|l| {
+            let v: Value = serde_json::from_str(&l).ok()?;
+            let index = v.get("index")?.as_u64()?;
+            let code = v.get("code")?.as_str()?.to_string();
+            Some((index, code))
+        })
+        .collect()
+}
+
 /// Opens an output file: truncated, or appended to.
 fn open_out(p: &Option<PathBuf>, append: bool) -> anyhow::Result<Option<BufWriter<File>>> {
     let Some(p) = p else { return Ok(None) };

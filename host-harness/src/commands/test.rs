@@ -1,17 +1,23 @@
 //! `test`: send test data. Shows one record's request, sends only it, and
-//! prints Ashby's parsed answer.
+//! prints Ashby's parsed answer, as text or (`--json`) one JSON object.
+//! Exit codes as for `send`: 0 delivered, 1 the record would be
+//! dead-lettered (unusable, rejected, or still failing), 2 could not run or
+//! halted.
 
-use super::{load_sandbox, read_config, shown_request, tenant_for};
+use super::sample::severity;
+use super::{config, load_sandbox, shown_request, tenant_for};
 use crate::args::Common;
+use crate::out;
 use destination_host::input::{self, InputItem};
-use destination_host::sandbox::{InputRecord, Limits, Outcome};
-use serde_json::Value;
+use destination_host::sandbox::{Exchange, InputRecord, Limits, Outcome};
+use serde_json::{Value, json};
 
 pub async fn run(
     common: &Common,
     record: u64,
     base_url: Option<String>,
     yes: bool,
+    as_json: bool,
 ) -> anyhow::Result<u8> {
     if base_url.is_some() && !yes {
         anyhow::bail!(
@@ -19,19 +25,28 @@ pub async fn run(
         );
     }
     let runtime = load_sandbox(&common.plugin)?;
-    let config = read_config(&common.config, false)?;
-    let item = input::open(&common.input)?
+    let text = config::read(&common.config, false)?;
+    let builtin = common.plugin.is_none();
+    let limits = common.limits.apply(Limits::default());
+    config::check(&runtime, &limits, &text, builtin).await?;
+    let item = input::open_source(&common.source(config::cell_types(&text, builtin)))?
         .find(|i| i.index() == record)
         .ok_or_else(|| anyhow::anyhow!("the input has no record {record}"))?;
     let json = match item {
         InputItem::Record { json, .. } => json,
         InputItem::Bad { code, reason, .. } => {
-            anyhow::bail!("record {record} is not usable ({code}): {reason}")
+            if as_json {
+                let outcome = json!({"kind": "unusable", "code": code, "message": reason});
+                out::json(
+                    &json!({"requests": [], "problems": [], "response": null, "outcome": outcome}),
+                )?;
+            }
+            eprintln!("error: record {record} is not usable ({code}): {reason}");
+            return Ok(1);
         }
     };
     let (tenant, _mock) = tenant_for(base_url)?;
-    let limits = common.limits.apply(Limits::default());
-    let (mut inst, _) = runtime.configured(&tenant, &limits, &config).await?;
+    let (mut inst, _) = config::configure(&runtime, &tenant, &limits, &text, builtin).await?;
     let rec = InputRecord {
         index: record,
         json,
@@ -42,16 +57,16 @@ pub async fn run(
         .await
         .map_err(|f| anyhow::anyhow!("{f}"))?
         .map_err(|e| anyhow::anyhow!("sample-payload refused: {e:?}"))?;
-    println!("request:");
-    for r in &sample.requests {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&shown_request(&tenant.origin, r))?
-        );
-    }
-    for p in &sample.problems {
-        println!("problem: {:?} {}: {}", p.severity, p.code, p.message);
-    }
+    let requests: Vec<Value> = sample
+        .requests
+        .iter()
+        .map(|r| shown_request(&tenant.origin, r))
+        .collect();
+    let problems: Vec<Value> = sample
+        .problems
+        .iter()
+        .map(|p| json!({"severity": severity(p.severity), "code": p.code, "field": p.field, "message": p.message}))
+        .collect();
     let outcomes = inst
         .send(vec![rec])
         .await
@@ -60,29 +75,87 @@ pub async fn run(
     let Some(o) = outcomes.into_iter().next() else {
         anyhow::bail!("the component returned no outcome");
     };
-    let (label, exchange, code) = match o.outcome {
+    let (outcome, exchange, code) = describe(o.outcome);
+    let response = exchange.map(|ex| {
+        let body = serde_json::from_str::<Value>(&ex.body).unwrap_or(Value::String(ex.body));
+        json!({"status": ex.status, "body": body})
+    });
+    if as_json {
+        out::json(&json!({
+            "requests": requests, "problems": problems, "response": response, "outcome": outcome,
+        }))?;
+    } else {
+        print_text(&requests, &problems, response.as_ref(), &outcome)?;
+    }
+    Ok(code)
+}
+
+/// The outcome as JSON, its exchange, and the exit code it calls for.
+fn describe(o: Outcome) -> (Value, Option<Exchange>, u8) {
+    match o {
         Outcome::Delivered(d) => (
-            format!("delivered (id {})", d.id.unwrap_or_else(|| "-".into())),
+            json!({"kind": "delivered", "id": d.id}),
             Some(d.exchange),
             0,
         ),
         Outcome::Rejected(r) => (
-            format!("rejected: {}: {}", r.code, r.message),
+            json!({"kind": "rejected", "code": r.code, "message": r.message}),
             r.exchange,
             1,
         ),
         Outcome::Retry(r) => (
-            format!("retry later: {}: {}", r.code, r.message),
+            json!({"kind": "retry", "code": r.code, "message": r.message}),
             r.exchange,
             1,
         ),
-        Outcome::Halt(h) => (format!("halt: {}: {}", h.code, h.message), h.exchange, 2),
-    };
-    if let Some(ex) = exchange {
-        println!("response: HTTP {}", ex.status);
-        let body = serde_json::from_str::<Value>(&ex.body).unwrap_or(Value::String(ex.body));
-        println!("{}", serde_json::to_string_pretty(&body)?);
+        Outcome::Halt(h) => (
+            json!({"kind": "halt", "code": h.code, "message": h.message, "permission": h.permission}),
+            h.exchange,
+            2,
+        ),
     }
-    println!("outcome: {label}");
-    Ok(code)
+}
+
+fn print_text(
+    requests: &[Value],
+    problems: &[Value],
+    response: Option<&Value>,
+    outcome: &Value,
+) -> anyhow::Result<()> {
+    for r in requests {
+        out::line(format!(
+            "request: {} {}",
+            r["method"].as_str().unwrap_or("-"),
+            r["url"].as_str().unwrap_or("-")
+        ))?;
+        out::line(format!("  body: {}", r["body"]))?;
+    }
+    for p in problems {
+        let field = p["field"]
+            .as_str()
+            .map(|f| format!(" `{f}`"))
+            .unwrap_or_default();
+        out::line(format!(
+            "problem: {} {}{field}: {}",
+            p["severity"].as_str().unwrap_or("-"),
+            p["code"].as_str().unwrap_or("-"),
+            p["message"].as_str().unwrap_or("-")
+        ))?;
+    }
+    if let Some(r) = response {
+        out::line(format!("response: HTTP {}", r["status"]))?;
+        out::line(format!("  body: {}", r["body"]))?;
+    }
+    let detail = match outcome["kind"].as_str() {
+        Some("delivered") => format!("id {}", outcome["id"].as_str().unwrap_or("-")),
+        _ => format!(
+            "{}: {}",
+            outcome["code"].as_str().unwrap_or("-"),
+            outcome["message"].as_str().unwrap_or("-")
+        ),
+    };
+    out::line(format!(
+        "outcome: {} ({detail})",
+        outcome["kind"].as_str().unwrap_or("-")
+    ))
 }

@@ -10,7 +10,7 @@ use std::process::Output;
 
 const KEY: &str = "sk-test-4f1d9c2b7e8a6d5c3b2a1f0e9d8c7b6a";
 
-use crate::util::{bin, write};
+use crate::util::{bin, lines, write};
 
 fn mock_with(cfg: MockConfig) -> MockAshby {
     MockAshby::start(MockConfig {
@@ -54,14 +54,6 @@ fn ok_json(out: &Output) -> Value {
         String::from_utf8_lossy(&out.stderr)
     );
     serde_json::from_slice(&out.stdout).unwrap()
-}
-
-fn lines(p: &Path) -> Vec<Value> {
-    std::fs::read_to_string(p)
-        .unwrap_or_default()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
 }
 
 fn assert_no_secret(out: &Output, dir: &Path) {
@@ -332,6 +324,7 @@ fn test_command_shows_the_request_and_the_response() {
             "--yes",
             "--base-url",
             &mock.base_url(),
+            "--json",
         ])
         .args(config_and_input(&config, &input))
         .output()
@@ -343,13 +336,13 @@ fn test_command_shows_the_request_and_the_response() {
         "{stdout}{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(stdout.contains("Basic ****"), "{stdout}");
-    assert!(stdout.contains("\"x-source\": \"crm\""), "{stdout}");
-    assert!(
-        stdout.contains("Grace") && !stdout.contains("\"Ada\""),
-        "{stdout}"
-    );
-    assert!(stdout.contains("\"success\": true"), "{stdout}");
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let req = &v["requests"][0];
+    assert_eq!(req["headers"]["Authorization"], "Basic ****", "{v}");
+    assert_eq!(req["headers"]["x-source"], "crm", "{v}");
+    assert_eq!(req["body"]["name"], "Grace", "{v}");
+    assert!(!stdout.contains("\"Ada\""), "{stdout}");
+    assert_eq!(v["response"]["body"]["success"], true, "{v}");
     assert_eq!(mock.requests().len(), 1, "only the one record is sent");
     assert_eq!(mock.requests()[0].header("x-source"), Some("crm"));
     assert!(!stdout.contains(KEY));
@@ -766,4 +759,49 @@ fn sigterm_mid_run_writes_a_complete_summary_and_the_journal_resumes() {
         journaled.len(),
         n - journaled.len()
     );
+}
+
+#[test]
+fn an_outage_longer_than_max_outage_halts_with_exit_2_and_one_sentence() {
+    let dir = tempfile::tempdir().unwrap();
+    let mock = mock_with(MockConfig::default());
+    mock.inject(Fault::once(FaultKind::ServerError(503)).with_times(u32::MAX));
+    let config = write(dir.path(), "c.json", r#"{"template":"create-candidate"}"#);
+    let text: String = (0..20)
+        .map(|i| format!("{{\"name\":\"O{i}\",\"email\":\"o{i}@example.com\"}}\n"))
+        .collect();
+    let input = write(dir.path(), "in.jsonl", &text);
+    let out = bin()
+        .env("ASHBY_API_KEY", KEY)
+        .args(["send", "--max-outage", "2s", "--base-url", &mock.base_url()])
+        .args(config_and_input(&config, &input))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("pausing the flow"), "{err}");
+    let last = err
+        .lines()
+        .find(|l| l.starts_with("error: halted (outage)"))
+        .unwrap_or_else(|| panic!("{err}"));
+    assert!(
+        last.starts_with("error: halted (outage): the origin has been failing for")
+            && last.contains("HTTP 503")
+            && last.contains("20 record(s) were not attempted"),
+        "{err}"
+    );
+    let s: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (s["dead_lettered"].as_u64(), s["not_attempted"].as_u64()),
+        (Some(0), Some(20)),
+        "{s}"
+    );
+    assert_eq!(s["outage_pauses"], 1, "{s}");
+    let bad = bin()
+        .args(["send", "--max-outage", "soon"])
+        .args(config_and_input(&config, &input))
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("--max-outage"));
 }

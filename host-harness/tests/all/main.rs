@@ -7,5 +7,6 @@
 mod bench;
 mod cli;
 mod coordination;
+mod data_tool;
 mod isolation_cli;
 mod util;

@@ -3,7 +3,7 @@
 //! attempts meanwhile; a poison record still is; `max_outage` halts with the
 //! rest not attempted, and the journal resumes it.
 
-use destination_host::deliver::{self, JournalSpec, Options, Report};
+use destination_host::deliver::{self, JournalSpec, Options, Report, StopSignal};
 use destination_host::http_import::Origin;
 use destination_host::rate::Rate;
 use destination_host::sandbox::{Limits, Tenant};
@@ -191,4 +191,46 @@ fn an_outage_longer_than_max_outage_halts_with_the_rest_not_attempted_and_resume
     emails.sort();
     emails.dedup();
     assert_eq!((n, emails.len()), (30, 30), "each record created once");
+}
+
+#[test]
+fn a_stop_lets_calls_finish_within_the_grace_and_reports_the_rest() {
+    let m = mock();
+    let t = tenant(&m);
+    // Every answer takes 3 s: the stop comes while calls are in flight.
+    m.inject(Fault::once(FaultKind::Delay(Duration::from_secs(3))).with_times(u32::MAX));
+    let stop = StopSignal::new();
+    let opts = Options {
+        concurrency: 2,
+        grace: Duration::from_millis(300),
+        stop: Some(stop.clone()),
+        limits: Limits {
+            rate: None,
+            ..Limits::default()
+        },
+        ..Options::default()
+    };
+    let (r, stopped_at) = std::thread::scope(|sc| {
+        let h = sc.spawn(|| {
+            // Stop once two calls are in flight (their answers take 3 s).
+            while m.requests().len() < 2 {
+                std::thread::sleep(Duration::from_millis(2));
+            }
+            stop.trigger();
+            Instant::now()
+        });
+        let r = run(&t, &records(20, "Stop"), opts);
+        (r, h.join().unwrap())
+    });
+    let s = &r.summary;
+    assert!(r.stopped);
+    assert!(r.halt.is_none());
+    assert_eq!(s.input, 20, "the rest of the input is counted: {s:?}");
+    assert_eq!(s.not_attempted, 20 - s.delivered, "{s:?}");
+    assert_eq!(s.delivered, 0, "the calls in flight were cut: {s:?}");
+    assert!(
+        stopped_at.elapsed() < Duration::from_millis(2_500),
+        "the grace period bounds the wait: {:?}",
+        stopped_at.elapsed()
+    );
 }
