@@ -11,7 +11,7 @@
 //! the version did not move, else read again.
 //!
 //! `update` is synchronous (the circuit's API), so it talks to Redis on a
-//! blocking connection with [`SYNC_TIMEOUT`]; a loopback round trip is about
+//! blocking connection with [`SYNC_TIMEOUT`] (500 ms); a loopback round trip is about
 //! 0.1 ms. When Redis fails, it keeps the state in process (the default
 //! store's behaviour) under the [`Coordination`]'s backoff and its warning.
 
@@ -24,7 +24,7 @@ use std::time::Duration;
 pub const STATE_TTL: Duration = Duration::from_secs(600);
 
 /// The read and write timeout of the blocking connection.
-pub const SYNC_TIMEOUT: Duration = Duration::from_millis(100);
+pub const SYNC_TIMEOUT: Duration = crate::coordination::OP_TIMEOUT;
 
 /// Compare-and-set attempts before an update is applied in process only.
 const CAS_ATTEMPTS: usize = 8;
