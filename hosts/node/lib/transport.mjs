@@ -91,9 +91,9 @@ const err = (tag, val) => ({ tag, val });
 export function httpImport({ client, limits, bucket, state, stats }) {
   return function send(request) {
     if (state.halted) throw err('denied', 'this flow was halted; no further requests are made');
-    if (!METHODS.has(request.method)) {
-      throw err('invalid-request', `method ${JSON.stringify(request.method)} is not allowed`);
-    }
+    // The WIT `method` enum (jco gives its case names: `post`, ...).
+    const method = METHODS.get(request.method);
+    if (!method) throw err('invalid-request', `method ${JSON.stringify(request.method)} is not allowed`);
     const bad = checkPath(request.path);
     if (bad) throw err('invalid-request', bad);
     if (request.body.length > limits.maxRequestBytes) {
@@ -107,7 +107,7 @@ export function httpImport({ client, limits, bucket, state, stats }) {
     }
     bucket?.acquire();
     stats.requests += 1;
-    const r = client.exchange({ method: request.method, path: request.path, headers, body: request.body });
+    const r = client.exchange({ method, path: request.path, headers, body: request.body });
     if (r.err) throw r.err;
     const { status, body } = r.ok;
     if (status === 429 && bucket) {
