@@ -86,7 +86,9 @@ export class Flow {
 
   /** A fresh instance, configured; throws ConfigRefused when refused. */
   configured() {
-    return configured(this.component, this.config, this.send);
+    const r = configured(this.component, this.config, this.send);
+    this.state.declared = r.summary.method;
+    return r;
   }
 
   /**

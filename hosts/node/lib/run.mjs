@@ -76,8 +76,11 @@ function unknownFields(map) {
 
 /** The `auth` preflight on an instance of its own (its requests are not the run's). */
 function checkAuth({ component, config, client, opts, bucket }) {
-  const send = httpImport({ client, limits: opts, bucket, state: { halted: false }, stats: { requests: 0 } });
-  return preflight(configured(component, config, send).inst);
+  const state = { halted: false };
+  const send = httpImport({ client, limits: opts, bucket, state, stats: { requests: 0 } });
+  const { inst, summary } = configured(component, config, send);
+  state.declared = summary.method;
+  return preflight(inst);
 }
 
 /**
