@@ -30,8 +30,8 @@ function report({ summary: s, halt, warnings, preflight: failed }, summaryPath) 
     console.error(`warning: Ashby answered 429 with \`X-RateLimit-Scope: integration-partner\` ${s.rate_limited_partner} time(s): the integration partner's combined traffic across all organisations is limited, not only this API key; lowering --rate for this key alone may not help`);
   }
   if (halt) {
-    const perm = halt.permission ? ` The endpoint needs the \`${halt.permission}\` permission on the API key.` : '';
-    console.error(`error: halted (${halt.code}): ${halt.message.replace(/\.+$/, '')}.${perm} ${s.not_attempted} record(s) were not attempted.`);
+    const perm = halt.permission ? ` The endpoint needs the \`${oneLine(halt.permission)}\` permission on the API key.` : '';
+    console.error(`error: halted (${oneLine(halt.code)}): ${oneLine(halt.message.replace(/\.+$/, ''))}.${perm} ${s.not_attempted} record(s) were not attempted.`);
     return 2;
   }
   return s.dead_lettered > 0 ? 1 : 0;

@@ -42,9 +42,9 @@ def report(result, summary_path) -> int:
               "organisations is limited, not only this API key; lowering --rate for this key alone may not help",
               file=sys.stderr)
     if halt:
-        perm = (f" The endpoint needs the `{halt['permission']}` permission on the API key."
+        perm = (f" The endpoint needs the `{one_line(halt['permission'])}` permission on the API key."
                 if halt["permission"] else "")
-        print(f"error: halted ({halt['code']}): {halt['message'].rstrip('.')}.{perm} "
+        print(f"error: halted ({one_line(halt['code'])}): {one_line(halt['message'].rstrip('.'))}.{perm} "
               f"{s['not_attempted']} record(s) were not attempted.", file=sys.stderr)
         return 2
     return 1 if s["dead_lettered"] > 0 else 0
