@@ -239,7 +239,7 @@ pub struct HttpCtx {
     max_response_bytes: usize,
     max_request_bytes: usize,
     stats: Arc<FlowStats>,
-    bucket: Option<Arc<crate::rate::Bucket>>,
+    bucket: Option<crate::coordination::Pacer>,
     redactor: Redactor,
     /// The one method the destination declared in `configure`; `None`
     /// before that, when every request is denied.
@@ -277,6 +277,9 @@ impl HttpCtx {
         let mut authorization = reqwest::header::HeaderValue::from_str(&key.basic_header())
             .unwrap_or_else(|_| reqwest::header::HeaderValue::from_static(""));
         authorization.set_sensitive(true);
+        let bucket = limits
+            .rate
+            .map(|r| crate::coordination::pacer(limits.coordination.as_ref(), key, &origin, r));
         HttpCtx {
             client,
             authorization,
@@ -284,7 +287,7 @@ impl HttpCtx {
             max_response_bytes: limits.max_response_bytes,
             max_request_bytes: limits.max_request_bytes,
             stats,
-            bucket: limits.rate.map(|r| crate::rate::bucket_for(key, r)),
+            bucket,
             redactor: key.redactor(),
             method: None,
             circuit: crate::circuit::for_origin(&origin),
@@ -362,7 +365,7 @@ impl HttpCtx {
                     .and_then(|v| v.to_str().ok())
                     .and_then(crate::retry::parse_retry_after)
                     .unwrap_or(Duration::from_secs(1));
-                b.pause_for(pause);
+                b.pause_for(pause).await;
             }
             let headers: Vec<Header> = resp
                 .headers()

@@ -6,8 +6,10 @@
 //!   [`origin`], [`input`], [`guest_log`], [`world`], [`text`] (terminal-safe
 //!   text), [`unwind`] (panics caught), [`guest_text`] (the key redacted
 //!   from what a guest wrote), [`metrics`];
-//! - [`rate`] (a token bucket per API key) and [`circuit`] (a circuit per
-//!   origin: an outage pauses the flows, not the records), then [`limits`] (what a tenant
+//! - [`rate`] (a token bucket per API key), [`circuit`] (a circuit per
+//!   origin: an outage pauses the flows, not the records) and
+//!   [`coordination`] (both shared with other processes through Redis),
+//!   then [`limits`] (what a tenant
 //!   flow is granted) and [`engine`] (wasmtime's engine, pooling, the
 //!   compiled-component cache);
 //! - [`http_import`]: the component's only import, `http.send`, the one
@@ -38,6 +40,7 @@ macro_rules! message_error {
 
 pub mod bindings;
 pub mod circuit;
+pub mod coordination;
 pub mod deliver;
 pub mod engine;
 pub mod guest_log;
@@ -52,6 +55,7 @@ pub mod rate;
 pub mod retry;
 pub mod sandbox;
 pub mod secret;
+pub mod shared_circuit;
 pub mod text;
 pub mod unwind;
 pub mod webhook;

@@ -3,10 +3,12 @@
 //! come from the library, so they are written once.
 
 use anyhow::Context as _;
+use destination_host::coordination::Coordination;
 use destination_host::deliver::{self, Options};
 use destination_host::input;
 use destination_host::retry::RetryPolicy;
 use destination_host::sandbox::Limits;
+use destination_host::shared_circuit::RedisCircuitStore;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -101,6 +103,14 @@ pub struct Delivery {
     /// (e.g. 127.0.0.1:9464; port 0 picks one, logged at start).
     #[arg(long, value_name = "ADDR")]
     pub metrics_addr: Option<String>,
+    /// Share the key's --rate and 429 pause with every process pointing at
+    /// this Redis (redis://HOST:PORT/DB). Default: kept in this process.
+    #[arg(long, value_name = "URL")]
+    pub coordination: Option<String>,
+    /// Processes sharing the key through --coordination: while Redis is
+    /// down, each paces itself at --rate divided by N.
+    #[arg(long, value_name = "N", default_value_t = 1, requires = "coordination", value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub workers: u32,
     /// How long Ashby may fail (the flow paused, probing it) before the flow
     /// halts with the rest not attempted: e.g. 90s, 15m, 1h.
     #[arg(long, value_name = "DURATION", default_value = "15m", value_parser = parse_duration)]
@@ -171,6 +181,23 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
 }
 
 impl Delivery {
+    /// With `--coordination`, makes Redis this process's circuit store. It
+    /// must run before the first circuit is made (the offline config check
+    /// instantiates the component, which makes one), so `send` and `replay`
+    /// call it first.
+    pub fn install_circuit_store(&self) -> anyhow::Result<()> {
+        let Some(url) = self.coordination.as_deref() else {
+            return Ok(());
+        };
+        let c = Coordination::new(url, self.workers).context("--coordination")?;
+        if !RedisCircuitStore::install(&c) {
+            anyhow::bail!(
+                "--coordination: a circuit was made before the shared store was installed"
+            );
+        }
+        Ok(())
+    }
+
     /// The delivery options these flags and the limit flags ask for. (The
     /// delivery loop keeps its chunks within `--max-records-per-call`.)
     pub fn options(
@@ -208,6 +235,12 @@ impl Delivery {
             progress: crate::progress::on_stderr(o.progress),
             limits: limits.apply(Limits {
                 rate: Some(destination_host::rate::Rate::parse(&self.rate).context("--rate")?),
+                coordination: self
+                    .coordination
+                    .as_deref()
+                    .map(|url| Coordination::new(url, self.workers))
+                    .transpose()
+                    .context("--coordination")?,
                 ..Limits::default()
             }),
             ..Options::default()

@@ -129,6 +129,7 @@ impl Prepared {
     /// Loads the component, checks the config offline (before any mock
     /// starts) and creates the summary file.
     async fn new(common: &Common, delivery: &Delivery) -> anyhow::Result<Prepared> {
+        delivery.install_circuit_store()?;
         let o = &delivery.outputs;
         let runtime = load_sandbox(&common.plugin)?;
         let wants = o.responses.is_some() || o.responses_url.is_some();

@@ -8,6 +8,7 @@ mod artifact;
 mod bench;
 mod check_cli;
 mod cli;
+mod coordination;
 mod data_tool;
 mod isolation_cli;
 mod observability;

@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests")]
 
 mod contract;
+mod coordination;
 mod delivery;
 mod describe;
 mod fuzz_props;
