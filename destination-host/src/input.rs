@@ -101,6 +101,22 @@ pub fn open(path: &Path) -> anyhow::Result<Items> {
     }
 }
 
+/// Reads records held in memory (pasted or dropped into a UI) exactly as
+/// [`open`] reads a file of that format.
+pub fn from_bytes(format: Format, bytes: Vec<u8>) -> anyhow::Result<Items> {
+    match format {
+        Format::JsonLines => Ok(Box::new(JsonLines {
+            reader: std::io::Cursor::new(bytes),
+            index: 0,
+            buf: Vec::new(),
+        })),
+        Format::JsonArray => Ok(Box::new(
+            json_array(&bytes).context("the text is not a JSON array of records")?,
+        )),
+        Format::Csv => Ok(Box::new(csv_items(std::io::Cursor::new(bytes))?)),
+    }
+}
+
 /// Opens a dead-letter file (`{"index", "record", "code", "reason", ...}`
 /// per line) as input: each record keeps its original index. A line that is
 /// not a dead letter, or whose record is not an object, is a bad item.
@@ -312,11 +328,13 @@ fn json_array(text: &[u8]) -> anyhow::Result<impl Iterator<Item = InputItem> + S
     }))
 }
 
-fn csv_items(file: File) -> anyhow::Result<impl Iterator<Item = InputItem> + Send + use<>> {
+fn csv_items<R: Read + Send + 'static>(
+    reader: R,
+) -> anyhow::Result<impl Iterator<Item = InputItem> + Send + use<R>> {
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .has_headers(true)
-        .from_reader(BufReader::new(file));
+        .from_reader(BufReader::new(reader));
     let headers: Vec<String> = reader
         .byte_headers()
         .context("cannot read the CSV header row")?
@@ -472,5 +490,27 @@ mod tests {
                 ..
             }
         ));
+    }
+
+    #[test]
+    fn text_in_memory_reads_as_the_same_file_does() {
+        let cases: [(&str, Format, &[u8]); 3] = [
+            (
+                "in.jsonl",
+                Format::JsonLines,
+                b"{\"a\":1}\n\nnot json\n[1]\n{\"b\":2}",
+            ),
+            (
+                "in.csv",
+                Format::Csv,
+                b"name,email\nAda,ada@example.com\nBob\nCy,\n",
+            ),
+            ("in.json", Format::JsonArray, b"[{\"a\":1}, 2]"),
+        ];
+        for (name, format, text) in cases {
+            let show = |v: Vec<InputItem>| format!("{v:?}");
+            let from_memory = from_bytes(format, text.to_vec()).unwrap().collect();
+            assert_eq!(show(from_memory), show(items(name, text)), "{name}");
+        }
     }
 }

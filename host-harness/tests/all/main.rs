@@ -9,4 +9,5 @@ mod bench;
 mod check_cli;
 mod cli;
 mod isolation_cli;
+mod ui;
 mod util;
