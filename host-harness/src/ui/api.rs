@@ -128,7 +128,7 @@ pub async fn sample(ui: &Ui, body: &Value) -> anyhow::Result<Value> {
         Ok(ok) => ok,
         Err(refused) => return Ok(refused),
     };
-    let limit = body["limit"].as_u64().map_or(5, |n| n as usize);
+    let limit = body["limit"].as_u64().map_or(3, |n| n as usize);
     let records = input_records(&body["records"], limit.min(MAX_SAMPLE_RECORDS));
     let (requests, problems) = planned(ui, &mut guest, records).await?;
     Ok(json!({"summary": summary, "requests": requests, "problems": problems}))

@@ -246,9 +246,33 @@ impl Browser {
             .unwrap()
     }
 
-    /// Clicks the first element matching `css` (waiting for it).
+    /// Clicks the first element matching `css`, waiting up to 20 s for it
+    /// to be there and clickable (a dialog's button only once it is open).
     async fn click(&self, css: &str) {
-        self.css(css).await.click().await.unwrap();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            match self.css(css).await.click().await {
+                Ok(()) => return,
+                Err(e) if Instant::now() > deadline => panic!("cannot click {css}: {e}"),
+                Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+            }
+        }
+    }
+
+    /// Waits up to 20 s until the confirmation dialog is open or closed.
+    async fn dialog_open(&self, open: bool) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while self
+            .js("return document.getElementById('confirm').open")
+            .await
+            != open
+        {
+            assert!(
+                Instant::now() < deadline,
+                "the dialog never became open={open}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
 
     /// Picks template `id` in the Endpoint pulldown.
@@ -419,15 +443,18 @@ async fn the_api_key_is_nowhere_in_the_page_or_what_it_receives() {
     .await;
     // The confirmation names the endpoint; cancelling sends nothing.
     b.click("#send-test").await;
-    let asked = b.wait_text("#confirm-text", |t| !t.is_empty()).await;
+    b.dialog_open(true).await;
+    let asked = b.text("#confirm-text").await;
     assert!(
         asked.contains(&format!("{}/candidate.create", mock.base_url())),
         "{asked}"
     );
     b.click("#confirm-cancel").await;
+    b.dialog_open(false).await;
     b.wait_text("#test-result", |t| t == "Not sent.").await;
     assert!(mock.requests().is_empty());
     b.click("#send-test").await;
+    b.dialog_open(true).await;
     b.click("#confirm-send").await;
     b.wait_text("#test-outcome", |t| t.starts_with("delivered"))
         .await;

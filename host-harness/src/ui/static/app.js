@@ -300,9 +300,9 @@ function showTemplate() {
   box.append(el("p", { text: `Calls, in order; needs ${t.permissions.join(", ")}:` }), el("ol", {}, ...steps));
   const rows = t.fields.map((f) => el("tr", { "data-field": f.name },
     el("td", {}, el("code", { text: f.name })), el("td", { text: typeText(f.schema) }),
-    el("td", { text: f.required ? "required" : "" }), el("td", { text: f.aliases.join(", ") })));
+    el("td", { text: f.required ? "yes" : "" }), el("td", { text: f.aliases.join(", ") })));
   box.append(el("table", { id: "template-fields", class: "fields" },
-    el("thead", {}, el("tr", {}, ...["field", "type", "", "also accepted as"].map((h) => el("th", { text: h })))),
+    el("thead", {}, el("tr", {}, ...["field", "type", "required", "also accepted as"].map((h) => el("th", { text: h })))),
     el("tbody", {}, ...rows)));
 }
 
