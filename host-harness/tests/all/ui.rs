@@ -345,6 +345,95 @@ async fn choosing_a_template_shows_its_fields_and_settings_change_the_sample() {
         .await;
     b.wait_text("#sample-status", |t| t.contains("/offerProcess.start"))
         .await;
+    // Manual mode: no template, a URL and a header.
+    b.choose("").await;
+    b.retype("#f-url", "https://api.ashbyhq.com/candidate.addTag")
+        .await;
+    b.retype("#f-headers", "x-request-source:ui-test").await;
+    b.wait_text("#sample-status", |t| {
+        t.contains("/candidate.addTag") && t.contains("manual mode")
+    })
+    .await;
+    b.wait_text("#sample", |t| t.contains("x-request-source: ui-test"))
+        .await;
+    b.close().await;
+}
+
+/// Each template's example records from `templates.json` (the template's
+/// and each later step's) merged into one record, with every `{{name}}`
+/// placeholder an id.
+fn merged_examples() -> Vec<(String, Value)> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../templates.json");
+    let text = std::fs::read_to_string(path).unwrap();
+    let text = regex_free_placeholders(&text);
+    let catalog: Value = serde_json::from_str(&text).unwrap();
+    let mut out = Vec::new();
+    for t in catalog["templates"].as_array().unwrap() {
+        let mut record = t["example"].as_object().unwrap().clone();
+        for step in t["steps"].as_array().unwrap() {
+            if let Some(e) = step["example"].as_object() {
+                record.extend(e.clone());
+            }
+        }
+        out.push((t["id"].as_str().unwrap().to_owned(), Value::Object(record)));
+    }
+    out
+}
+
+/// `{{anything}}` replaced by one uuid.
+fn regex_free_placeholders(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("{{") {
+        let end = rest[start..].find("}}").unwrap() + start + 2;
+        out.push_str(&rest[..start]);
+        out.push_str("3f2b8c1e-7d4a-4e5b-9c6d-0a1b2c3d4e5f");
+        rest = &rest[end..];
+    }
+    out + rest
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_template_shows_its_catalog_fields_and_every_call_of_its_example() {
+    let Some(b) = Browser::start().await else {
+        return;
+    };
+    let ui = UiProcess::start(&[], None);
+    let (_, init) = get(&ui, &format!("/api/init?t={}", ui.token()), "");
+    let init: Value = serde_json::from_str(&init).unwrap();
+    let catalog = init["describe"]["catalog"]["templates"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let examples = merged_examples();
+    assert_eq!(catalog.len(), examples.len());
+    b.client.goto(&ui.url).await.unwrap();
+    for (t, (id, record)) in catalog.iter().zip(examples) {
+        assert_eq!(t["id"], id.as_str());
+        b.retype("#paste", &record.to_string()).await;
+        b.click("#load-paste").await;
+        let confirmed = b.js("return document.getElementById('f-confirm_side_effects').checked");
+        if confirmed.await != t["side_effects"] {
+            b.click("#f-confirm_side_effects").await;
+        }
+        b.choose(&id).await;
+        let fields = b.wait_text("#template-fields", |f| !f.is_empty()).await;
+        for f in t["fields"].as_array().unwrap() {
+            let name = f["name"].as_str().unwrap();
+            assert!(fields.contains(name), "{id}: {name} not in {fields}");
+        }
+        let steps: Vec<&str> = t["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["endpoint"].as_str().unwrap())
+            .collect();
+        let calls = format!("{} calls", steps.len());
+        b.wait_text("article.sample[data-index='0']", |card| {
+            steps.iter().all(|e| card.contains(e)) && (steps.len() == 1 || card.contains(&calls))
+        })
+        .await;
+    }
     b.close().await;
 }
 
@@ -367,6 +456,34 @@ async fn an_edited_sample_is_sent_to_the_embedded_mock_and_its_id_shown() {
         .await;
     b.wait_text("#sample", |t| t.contains("/candidate.create"))
         .await;
+    // Records from a picked file (the drop zone reads files the same way).
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("people.csv");
+    std::fs::write(
+        &csv,
+        "name,email,internal_id\nLin,lin@example.com,x-1\nMo,not-an-email,x-2\n",
+    )
+    .unwrap();
+    b.css("#file")
+        .await
+        .send_keys(csv.to_str().unwrap())
+        .await
+        .unwrap();
+    b.wait_text("#records-status", |t| t == "2 records from people.csv.")
+        .await;
+    let card = b
+        .wait_text("article.sample[data-index='1']", |t| {
+            t.contains("not-an-email")
+        })
+        .await;
+    assert!(
+        card.contains("invalid_field") && !card.contains("POST"),
+        "{card}"
+    );
+    b.wait_text("article.sample[data-index='0']", |t| {
+        t.contains("lin@example.com") && !t.contains("x-1")
+    })
+    .await;
     // JSON is checked as it is typed; a broken record cannot be sent.
     b.retype("#test-body", r#"{"name": "Ada"#).await;
     b.wait_text("#test-json", |t| t.starts_with("Not valid"))
