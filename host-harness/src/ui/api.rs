@@ -75,8 +75,11 @@ fn items_json(items: impl Iterator<Item = InputItem>) -> Value {
 
 /// A fresh instance configured with `config`, or the refusal as the page
 /// shows it (`{"refused": {"key", "message"}}`).
-async fn configured(ui: &Ui, config: &Value) -> anyhow::Result<Result<(Guest, Value), Value>> {
-    let mut guest = ui.sandbox.instantiate(&ui.tenant, &ui.limits).await?;
+pub(super) async fn configured(
+    ui: &Ui,
+    config: &Value,
+) -> anyhow::Result<Result<(Guest, Value), Value>> {
+    let mut guest = ui.sandbox.instantiate(&ui.tenant, &ui.args.limits).await?;
     match guest.configure(&config.to_string()).await {
         Ok(Ok(summary)) => Ok(Ok((guest, summary_json(&summary)))),
         Ok(Err(e)) => Ok(Err(json!({"refused": refusal(&e)}))),
@@ -254,64 +257,4 @@ fn outcome_json(o: Outcome) -> (Value, Vec<Exchange>) {
 fn exchange_json(ex: &Exchange) -> Value {
     let body = serde_json::from_str::<Value>(&ex.body).unwrap_or_else(|_| json!(ex.body));
     json!({"endpoint": ex.request.path, "status": ex.status, "body": body})
-}
-
-/// `{config, write?}`: the config checked by `configure`, written to
-/// `--config` when asked (and given), and the `send` command line that
-/// runs it.
-pub async fn save(ui: &Ui, body: &Value) -> anyhow::Result<Value> {
-    let config = &body["config"];
-    if let Err(refused) = configured(ui, config).await? {
-        return Ok(refused);
-    }
-    let pretty = serde_json::to_string_pretty(config)? + "\n";
-    let mut written = None;
-    if body["write"] == true {
-        let path = ui
-            .args
-            .config
-            .as_ref()
-            .context("start `ui` with --config FILE to write the config there")?;
-        std::fs::write(path, &pretty)
-            .with_context(|| format!("cannot write {}", path.display()))?;
-        written = Some(path.display().to_string());
-    }
-    Ok(json!({"config": pretty, "written": written, "command": command_line(ui)}))
-}
-
-/// `host-harness send ...` for this config, these records and this origin.
-fn command_line(ui: &Ui) -> String {
-    let path = |p: &Option<std::path::PathBuf>, default: &str| {
-        p.as_ref()
-            .map_or(default.to_owned(), |p| p.display().to_string())
-    };
-    let mut words = vec![
-        "host-harness".to_owned(),
-        "send".into(),
-        "--config".into(),
-        path(&ui.args.config, "config.json"),
-        "--input".into(),
-        path(&ui.args.input, "records.jsonl"),
-    ];
-    if let Some(url) = &ui.args.base_url {
-        words.extend(["--base-url".into(), url.clone()]);
-    }
-    if ui.args.plugin.is_some() {
-        words.extend(["--plugin".into(), path(&ui.args.plugin, "")]);
-    }
-    let mut line: Vec<String> = words.iter().map(|w| quoted(w)).collect();
-    if ui.args.base_url.is_some() {
-        line.insert(0, "ASHBY_API_KEY=...".into());
-    }
-    line.join(" ")
-}
-
-/// A word as a POSIX shell reads it back.
-fn quoted(w: &str) -> String {
-    let plain = |c: char| c.is_ascii_alphanumeric() || "-_./:=@%+,".contains(c);
-    if !w.is_empty() && w.chars().all(plain) {
-        w.to_owned()
-    } else {
-        format!("'{}'", w.replace('\'', r"'\''"))
-    }
 }

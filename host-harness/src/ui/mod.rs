@@ -6,12 +6,13 @@
 //! a test record).
 //!
 //! Modules: `guard` (token, Host and Origin checks), `server` (the hyper
-//! accept loop and routing), `api` (the JSON endpoints), `assets` (the
-//! page, embedded in the binary).
+//! accept loop and routing), `api` (the JSON calls), `save` (Save and the
+//! `send` command line), `assets` (the page, embedded in the binary).
 
 mod api;
 mod assets;
 mod guard;
+mod save;
 mod server;
 
 use crate::commands::{load_sandbox, tenant_for};
@@ -47,7 +48,6 @@ pub struct Ui {
     tenant: Tenant,
     /// Kept alive while the UI runs; `None` against `--base-url`.
     mock: Option<MockAshby>,
-    limits: Limits,
     args: UiArgs,
     /// The config file's JSON, when `--config` was given and readable.
     initial_config: Option<Value>,
@@ -76,7 +76,6 @@ pub async fn run(args: UiArgs) -> anyhow::Result<u8> {
         description,
         tenant,
         mock,
-        limits: args.limits.clone(),
         args,
         initial_config,
         initial_records,

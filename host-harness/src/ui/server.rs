@@ -5,7 +5,7 @@
 
 use super::assets;
 use super::guard::{Guard, Refusal};
-use super::{Ui, api};
+use super::{Ui, api, save};
 use anyhow::Context as _;
 use bytes::Bytes;
 use http_body_util::{BodyExt as _, Full, Limited};
@@ -150,7 +150,7 @@ async fn post(ui: &Ui, req: Request<Incoming>) -> Answer {
         "/api/records" => Ok(api::records(&body)),
         "/api/sample" => api::sample(ui, &body).await,
         "/api/send" => api::send(ui, &body).await,
-        "/api/save" => api::save(ui, &body).await,
+        "/api/save" => save::run(ui, &body).await,
         _ => return json_answer(StatusCode::NOT_FOUND, &json!({"error": "no such call"})),
     };
     match result {

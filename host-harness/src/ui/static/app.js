@@ -254,6 +254,7 @@ function renderForm() {
       fs.append(w.box);
       if (key === "template") fs.append(el("div", { id: "template-info" }));
     }
+    if (g === groups[0] && ui.credential) fs.append(credentialNote(ui.credential));
     form.append(fs);
   }
   form.append(el("datalist", { id: "dl-record-fields" }), el("datalist", { id: "dl-template-fields" }));
@@ -261,6 +262,24 @@ function renderForm() {
   form.addEventListener("change", () => scheduleSample());
   const template = state.widgets.find((w) => w.key === "template");
   if (template) template.input.addEventListener("change", showTemplate);
+}
+
+// The credential is the host's: the page says so and never holds it.
+function credentialNote(c) {
+  const where = state.mock ? "the embedded mock's own key" : "ASHBY_API_KEY, read by host-harness";
+  return el("div", { class: "field", id: "credential" },
+    el("label", { text: c.title || "Credential" }),
+    el("p", { class: "hint", text: `Held by the host (${where}); it never reaches this page. ${c.help || ""}` }));
+}
+
+// Keys of the --config file the schema does not have: left out of the
+// form, and said so.
+function unknownKeys(config) {
+  const props = state.schema.properties;
+  const left = Object.keys(config || {}).filter((k) => !props[k]);
+  if (!left.length) return;
+  $("config-note").textContent = `Keys of the config file that are not settings of this component, left out: ${left.join(", ")}.`;
+  $("config-note").hidden = false;
 }
 
 function readConfig() {
@@ -584,6 +603,7 @@ async function start() {
   $("save").addEventListener("click", save);
   $("save").textContent = state.configPath ? `Save to ${state.configPath}` : "Save";
   if (init.config) for (const w of state.widgets) w.set(init.config[w.key]);
+  unknownKeys(init.config);
   showTemplate();
   setRecords(init.input, init.input_path || "nowhere yet");
   if (!init.input_path) $("records-status").textContent = "No records yet: paste some, drop a file, or start with --input.";
