@@ -193,7 +193,7 @@ impl Browser {
         ]}});
         let caps = caps.as_object().unwrap().clone();
         let connector = hyper_util::client::legacy::connect::HttpConnector::new();
-        let deadline = Instant::now() + Duration::from_secs(20);
+        let deadline = Instant::now() + Duration::from_secs(60);
         let client = loop {
             match ClientBuilder::new(connector.clone())
                 .capabilities(caps.clone())
@@ -222,9 +222,9 @@ impl Browser {
         self.js(&script).await.as_str().unwrap_or("").to_owned()
     }
 
-    /// Waits up to 20 s until `css`'s text satisfies `ok`; returns it.
+    /// Waits up to 30 s until `css`'s text satisfies `ok`; returns it.
     async fn wait_text(&self, css: &str, ok: impl Fn(&str) -> bool) -> String {
-        let deadline = Instant::now() + Duration::from_secs(20);
+        let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             let t = self.text(css).await;
             if ok(&t) {
@@ -288,8 +288,13 @@ impl Browser {
         e.send_keys(text).await.unwrap();
     }
 
-    async fn close(mut self) {
+    async fn close(self) {
         let _ = self.client.clone().close().await;
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
         let _ = self.driver.kill();
         let _ = self.driver.wait();
     }
@@ -322,6 +327,25 @@ async fn choosing_a_template_shows_its_fields_and_settings_change_the_sample() {
         .await;
     assert!(sample.contains("crm-1001"), "{sample}");
     assert!(sample.contains("Basic ****"), "{sample}");
+    assert!(sample.contains("unknown_field `phone`"), "{sample}");
+    // Rename: an upstream name to the Ashby field.
+    b.click("#f-rename + button").await;
+    b.retype("#f-rename .map-key", "phone").await;
+    b.retype("#f-rename .map-value", "phoneNumber").await;
+    b.wait_text("#sample", |t| {
+        t.contains(r#""phoneNumber": "+44 20 7946 0001""#) && !t.contains("`phone`")
+    })
+    .await;
+    // Defaults: set when a record lacks the field.
+    b.click("#f-defaults + button").await;
+    b.retype("#f-defaults .map-key", "sourceId").await;
+    b.retype(
+        "#f-defaults .map-value",
+        "3f2b8c1e-7d4a-4e5b-9c6d-0a1b2c3d4e5f",
+    )
+    .await;
+    b.wait_text("#sample", |t| t.matches("3f2b8c1e-7d4a").count() == 3)
+        .await;
     // Exclude an attribute, picked from the loaded records' fields.
     b.click("#f-exclude input[value=internal_id]").await;
     let sample = b.wait_text("#sample", |t| !t.contains("crm-1001")).await;
