@@ -43,12 +43,16 @@ pub fn records(body: &Value) -> Value {
     }
 }
 
-/// JSON Lines when the first non-blank character opens an object, a JSON
-/// array when it opens one, CSV otherwise.
+/// One JSON document (an array of records, or one record written over
+/// several lines) when the whole text parses as one; else JSON Lines when
+/// it starts with an object; else CSV.
 fn sniff(text: &str) -> Format {
-    match text.trim_start().chars().next() {
+    let starts = text.trim_start().chars().next();
+    let one_document =
+        matches!(starts, Some('{' | '[')) && serde_json::from_str::<Value>(text).is_ok();
+    match starts {
+        _ if one_document => Format::JsonArray,
         Some('{') => Format::JsonLines,
-        Some('[') => Format::JsonArray,
         _ => Format::Csv,
     }
 }

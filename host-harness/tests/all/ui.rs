@@ -130,6 +130,27 @@ fn every_request_needs_the_token_the_host_and_no_foreign_origin() {
 }
 
 #[test]
+fn pasted_records_are_read_as_send_reads_them() {
+    let ui = UiProcess::start(&[], None);
+    let cases = [
+        ("{\"a\": 1}\nnot json\n{\"b\": 2}\n", None, 2, 1),
+        ("{\n  \"a\": 1\n}\n", None, 1, 0),
+        ("[{\"a\": 1}, 2, {\"b\": 2}]", None, 2, 1),
+        ("name,email\nAda,ada@example.com\nBob\n", None, 1, 1),
+        ("{\"a\": 1}\n", Some("x.csv"), 0, 0),
+    ];
+    for (text, name, records, bad) in cases {
+        let got = post(&ui, "/api/records", &json!({"text": text, "name": name}));
+        let count = |k: &str| got[k].as_array().unwrap().len();
+        assert_eq!(
+            (count("records"), count("bad")),
+            (records, bad),
+            "{text:?}: {got}"
+        );
+    }
+}
+
+#[test]
 fn a_real_origin_asks_first_naming_the_endpoint_and_its_side_effects() {
     let mock = MockAshby::start(MockConfig::default()).unwrap();
     let ui = UiProcess::start(&["--base-url", &mock.base_url()], Some(mock.api_key()));
