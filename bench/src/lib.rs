@@ -174,6 +174,7 @@ fn records(n: u64) -> Vec<InputRecord> {
         .map(|i| InputRecord {
             index: i,
             json: record(i),
+            maybe_applied: false,
         })
         .collect()
 }
@@ -284,6 +285,7 @@ async fn native(plugin: &Path, quick: bool) -> anyhow::Result<Vec<Row>> {
         .map(|r| plugin::types::InputRecord {
             index: r.index,
             json: r.json.clone(),
+            maybe_applied: false,
         })
         .collect();
 

@@ -7,16 +7,30 @@
 
 use crate::bindings::http::{Error, Header, Method, Request, Response};
 use crate::limits::{FlowStats, Limits};
+use crate::metrics::HttpMetrics;
 pub use crate::origin::Origin;
-use crate::secret::ApiKey;
+use crate::secret::{ApiKey, Redactor};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::time::Duration;
+use std::time::{Duration, Instant};
+use tracing::Instrument as _;
 
-/// Headers the guest may never set: the host owns them.
+/// Most headers one guest request may carry.
+pub const MAX_REQUEST_HEADERS: usize = 64;
+/// Most bytes all of one request's guest headers may take (names + values).
+pub const MAX_HEADER_BYTES: usize = 16 << 10;
+/// Longest path a guest may name.
+pub const MAX_PATH_BYTES: usize = 8 << 10;
+
+/// Headers the guest may never set: the host owns them (`Authorization`,
+/// framing, `Content-Type`, `Proxy-*`), or they steer routing or the method
+/// at a gateway in front of the origin (`Forwarded`, `X-Forwarded-*`,
+/// `X-Original-*`, `X-Rewrite-*`, `X-HTTP-Method*`, `X-Method-Override`,
+/// `Max-Forwards`, `Trailer`, `HTTP2-Settings`), or they have an `_`, which
+/// CGI-style front ends turn into `-` (`Content_Length`).
 pub fn is_reserved_header(name: &str) -> bool {
     let n = name.to_ascii_lowercase();
-    matches!(
+    let exact = matches!(
         n.as_str(),
         "authorization"
             | "host"
@@ -29,7 +43,20 @@ pub fn is_reserved_header(name: &str) -> bool {
             | "upgrade"
             | "keep-alive"
             | "expect"
-    ) || n.starts_with("proxy-")
+            | "forwarded"
+            | "max-forwards"
+            | "trailer"
+            | "http2-settings"
+            | "x-method-override"
+    );
+    let family = [
+        "proxy-",
+        "x-forwarded-",
+        "x-original-",
+        "x-rewrite-",
+        "x-http-method",
+    ];
+    exact || n.contains('_') || family.iter().any(|f| n.starts_with(f))
 }
 
 /// Checks one guest-supplied header: not reserved, a valid name, a value
@@ -38,69 +65,147 @@ pub fn check_header(
     name: &str,
     value: &str,
 ) -> Result<(reqwest::header::HeaderName, reqwest::header::HeaderValue), Error> {
+    let shown = crate::text::one_line(clip(name));
     if is_reserved_header(name) {
         return Err(Error::Denied(format!(
-            "header `{name}` is reserved to the host"
+            "header `{shown}` is reserved to the host"
         )));
     }
     let n = reqwest::header::HeaderName::from_bytes(name.as_bytes())
-        .map_err(|_| Error::InvalidRequest(format!("header name {name:?} is not valid")))?;
+        .map_err(|_| Error::InvalidRequest(format!("header name `{shown}` is not valid")))?;
     if value.chars().any(|c| c.is_control() && c != '\t') {
         return Err(Error::InvalidRequest(format!(
-            "header `{name}` has a control character in its value"
+            "header `{shown}` has a control character in its value"
         )));
     }
     let v = reqwest::header::HeaderValue::from_str(value)
-        .map_err(|_| Error::InvalidRequest(format!("header `{name}` has an invalid value")))?;
+        .map_err(|_| Error::InvalidRequest(format!("header `{shown}` has an invalid value")))?;
     Ok((n, v))
+}
+
+/// At most the first 80 characters of a guest's text, for a message.
+fn clip(s: &str) -> &str {
+    match s.char_indices().nth(80) {
+        Some((i, _)) => &s[..i],
+        None => s,
+    }
 }
 
 /// Checks a guest-supplied path: relative to the origin, and unable to change
 /// it. Returns the reason it is refused.
 pub fn check_path(path: &str) -> Result<(), String> {
+    if path.len() > MAX_PATH_BYTES {
+        return Err(format!(
+            "path of {} bytes is over the limit of {MAX_PATH_BYTES} bytes",
+            path.len()
+        ));
+    }
+    let shown = clip(path);
     if !path.starts_with('/') {
         return Err(format!(
-            "path {path:?} must start with `/` (a path, never a URL)"
+            "path {shown:?} must start with `/` (a path, never a URL)"
         ));
     }
     if path.starts_with("//") {
         return Err(format!(
-            "path {path:?} starts with `//`, which names a host"
+            "path {shown:?} starts with `//`, which names a host"
         ));
     }
     if path.contains("://") {
-        return Err(format!("path {path:?} contains a URL"));
+        return Err(format!("path {shown:?} contains a URL"));
     }
     for c in path.chars() {
         if c.is_control() || c.is_whitespace() {
             return Err(format!(
-                "path {path:?} contains whitespace or a control character"
+                "path {shown:?} contains whitespace or a control character"
             ));
         }
         if matches!(c, '\\' | '@' | '#') || !c.is_ascii() {
             return Err(format!(
-                "path {path:?} contains the forbidden character {c:?}"
+                "path {shown:?} contains the forbidden character {c:?}"
             ));
         }
     }
-    let lower = path.to_ascii_lowercase();
-    if lower.contains("%2e")
-        || lower.contains("%2f")
-        || lower.contains("%5c")
-        || lower.contains("%00")
-        || lower.contains("%25")
-    {
-        return Err(format!(
-            "path {path:?} percent-encodes a dot, slash, backslash, NUL or percent sign"
-        ));
-    }
+    check_escapes(path).map_err(|why| format!("path {shown:?} {why}"))?;
     let only_path = path.split('?').next().unwrap_or("");
     // `/..;/` is a dot segment to servers that strip path parameters.
     let dot = |seg: &str| matches!(seg.split(';').next(), Some("." | ".."));
     if only_path.split('/').any(dot) {
-        return Err(format!("path {path:?} contains a dot segment"));
+        return Err(format!("path {shown:?} contains a dot segment"));
     }
     Ok(())
+}
+
+/// Percent-escapes: `%` and two hex digits, never of a control, a byte of
+/// 0x80 or above (overlong and full-width dots), or a character a gateway
+/// that decodes and parses again would act on (`? # @ ; \ / . %`).
+fn check_escapes(path: &str) -> Result<(), String> {
+    let b = path.as_bytes();
+    let mut i = 0;
+    while let Some(off) = b[i..].iter().position(|&c| c == b'%') {
+        i += off;
+        let hex = |c: u8| (c as char).to_digit(16);
+        let byte = match (
+            b.get(i + 1).copied().and_then(hex),
+            b.get(i + 2).copied().and_then(hex),
+        ) {
+            (Some(h), Some(l)) => (h * 16 + l) as u8,
+            _ => return Err("has a `%` not followed by two hex digits".into()),
+        };
+        if !(0x20..0x7f).contains(&byte) || b"?#@;\\/.%".contains(&byte) {
+            return Err(format!(
+                "percent-encodes the byte 0x{byte:02x} (a control, a byte of 0x80 or above, or one of ? # @ ; \\ / . %)"
+            ));
+        }
+        i += 3;
+    }
+    Ok(())
+}
+
+/// Bounds a guest request before anything is built from it: header count,
+/// header bytes, and the whole request (path + headers + body) under the
+/// request cap. Returns the reason it is refused.
+pub fn check_size(req: &Request, max_request_bytes: usize) -> Result<(), String> {
+    if req.headers.len() > MAX_REQUEST_HEADERS {
+        return Err(format!(
+            "{} headers are over the limit of {MAX_REQUEST_HEADERS}",
+            req.headers.len()
+        ));
+    }
+    let header_bytes: usize = req
+        .headers
+        .iter()
+        .map(|h| h.name.len().saturating_add(h.value.len()).saturating_add(4))
+        .fold(0, usize::saturating_add);
+    if header_bytes > MAX_HEADER_BYTES {
+        return Err(format!(
+            "headers of {header_bytes} bytes are over the limit of {MAX_HEADER_BYTES} bytes"
+        ));
+    }
+    let total = req
+        .path
+        .len()
+        .saturating_add(header_bytes)
+        .saturating_add(req.body.len());
+    if total > max_request_bytes {
+        return Err(format!(
+            "request of {total} bytes (path, headers and body) is over the limit of {max_request_bytes} bytes"
+        ));
+    }
+    Ok(())
+}
+
+/// The method of a request, if it is one the host knows; `None` for a
+/// malformed or unsupported one.
+fn known_method(m: Method) -> reqwest::Method {
+    // The contract's method enum admits nothing else.
+    match m {
+        Method::Post => reqwest::Method::POST,
+        Method::Get => reqwest::Method::GET,
+        Method::Put => reqwest::Method::PUT,
+        Method::Patch => reqwest::Method::PATCH,
+        Method::Delete => reqwest::Method::DELETE,
+    }
 }
 
 /// The headers the host adds to every request besides the credential
@@ -134,11 +239,23 @@ pub struct HttpCtx {
     max_response_bytes: usize,
     max_request_bytes: usize,
     stats: Arc<FlowStats>,
-    bucket: Option<Arc<crate::rate::Bucket>>,
+    bucket: Option<crate::coordination::Pacer>,
+    redactor: Redactor,
+    /// The one method the destination declared in `configure`; `None`
+    /// before that, when every request is denied.
+    pub method: Option<String>,
+    circuit: crate::circuit::Circuit,
+    /// Set while this instance sends a probe: its requests pass the open
+    /// circuit (the delivery loop lets one probe out at a time).
+    pub probe: bool,
     /// Set after a halt: every further request is denied.
     pub halted: bool,
     /// Benchmarks only: answer in process instead of over the network.
     pub in_process: Option<InProcess>,
+    metrics: HttpMetrics,
+    /// Earlier attempts of the records the current call sends (the
+    /// `http.request.resend_count` of its requests' spans).
+    pub resend_count: u32,
 }
 
 /// A canned answer the host returns for every request, after its policy
@@ -155,22 +272,42 @@ impl HttpCtx {
         key: &ApiKey,
         limits: &Limits,
         stats: Arc<FlowStats>,
+        metrics: &crate::metrics::FlowMetrics,
     ) -> HttpCtx {
         let mut authorization = reqwest::header::HeaderValue::from_str(&key.basic_header())
             .unwrap_or_else(|_| reqwest::header::HeaderValue::from_static(""));
         authorization.set_sensitive(true);
+        let bucket = limits
+            .rate
+            .map(|r| crate::coordination::pacer(limits.coordination.as_ref(), key, &origin, r));
         HttpCtx {
             client,
-            origin,
             authorization,
             timeout: limits.http_timeout,
             max_response_bytes: limits.max_response_bytes,
             max_request_bytes: limits.max_request_bytes,
             stats,
-            bucket: limits.rate.map(|r| crate::rate::bucket_for(key, r)),
+            bucket,
+            redactor: key.redactor(),
+            method: None,
+            circuit: crate::circuit::for_origin(&origin),
+            probe: false,
             halted: false,
             in_process: None,
+            metrics: metrics.http(origin.as_str()),
+            origin,
+            resend_count: 0,
         }
+    }
+
+    /// This flow's metrics.
+    pub fn metrics(&self) -> &crate::metrics::FlowMetrics {
+        self.metrics.flow()
+    }
+
+    /// The tenant's key in every form, to redact what the guest writes.
+    pub fn redactor(&self) -> &Redactor {
+        &self.redactor
     }
 
     /// Applies policy, then performs the exchange.
@@ -180,40 +317,34 @@ impl HttpCtx {
                 "this flow was halted; no further requests are made".into(),
             ));
         }
-        // The contract's method enum admits nothing else.
-        let method = match req.method {
-            Method::Post => reqwest::Method::POST,
-            Method::Get => reqwest::Method::GET,
-            Method::Put => reqwest::Method::PUT,
-            Method::Patch => reqwest::Method::PATCH,
-            Method::Delete => reqwest::Method::DELETE,
-        };
+        let method = self.check_method(&req.method)?;
+        check_size(&req, self.max_request_bytes).map_err(Error::InvalidRequest)?;
         check_path(&req.path).map_err(Error::InvalidRequest)?;
-        if req.body.len() > self.max_request_bytes {
-            return Err(Error::InvalidRequest(format!(
-                "request body of {} bytes is over the limit of {} bytes",
-                req.body.len(),
-                self.max_request_bytes
-            )));
-        }
-        let mut headers = reqwest::header::HeaderMap::new();
-        for Header { name, value } in &req.headers {
-            let (n, v) = check_header(name, value)?;
-            headers.append(n, v);
-        }
-        headers.insert(reqwest::header::AUTHORIZATION, self.authorization.clone());
-        for (name, value) in HOST_HEADERS {
-            headers.insert(name, reqwest::header::HeaderValue::from_static(value));
-        }
+        let headers = self.headers(&req.headers)?;
+        let method_name = method_label(&method);
         if let Some(InProcess(answer)) = &self.in_process {
             self.stats.requests.fetch_add(1, Ordering::Relaxed);
+            self.metrics
+                .in_process(method_name, &req.path, answer.status);
             return Ok(answer.clone());
         }
+        if !self.probe && self.circuit.is_open() {
+            return Err(Error::Connect(
+                "not sent: the origin is failing and the flow is paused (its circuit is open)"
+                    .into(),
+            ));
+        }
+        let key = crate::circuit::request_key(&req.path, &req.body);
         let url = format!("{}{}", self.origin.as_str(), req.path);
         if let Some(b) = &self.bucket {
+            let waiting = Instant::now();
             b.acquire().await;
+            self.metrics.flow().ratelimit_waited(waiting.elapsed());
         }
         self.stats.requests.fetch_add(1, Ordering::Relaxed);
+        let attempt = self
+            .metrics
+            .attempt(method_name, &req.path, self.resend_count);
         let fut = async {
             let resp = self
                 .client
@@ -234,14 +365,16 @@ impl HttpCtx {
                     .and_then(|v| v.to_str().ok())
                     .and_then(crate::retry::parse_retry_after)
                     .unwrap_or(Duration::from_secs(1));
-                b.pause_for(pause);
+                b.pause_for(pause).await;
             }
             let headers: Vec<Header> = resp
                 .headers()
                 .iter()
                 .map(|(n, v)| Header {
                     name: n.as_str().to_ascii_lowercase(),
-                    value: String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                    value: self
+                        .redactor
+                        .text(String::from_utf8_lossy(v.as_bytes()).into_owned()),
                 })
                 .collect();
             if let Some(len) = resp.content_length()
@@ -266,16 +399,84 @@ impl HttpCtx {
             Ok(Response {
                 status,
                 headers,
-                body,
+                body: self.redactor.bytes(body),
             })
         };
-        match tokio::time::timeout(self.timeout, fut).await {
+        let result = match tokio::time::timeout(self.timeout, fut)
+            .instrument(attempt.span())
+            .await
+        {
             Ok(r) => r,
             Err(_) => Err(Error::Timeout(format!(
                 "no complete response within {:?}",
                 self.timeout
             ))),
+        };
+        let signal = crate::circuit::signal_of(&result, key);
+        self.circuit.report(&signal);
+        if self.probe || matches!(signal, crate::circuit::Signal::Failed { .. }) {
+            // Only a failure opens the circuit and only a probe's answer
+            // closes it: then this flow's gauge follows the shared circuit.
+            let state = if self.circuit.is_open() {
+                crate::metrics::CircuitState::Open
+            } else {
+                crate::metrics::CircuitState::Closed
+            };
+            self.metrics.flow().set_circuit_state(state);
         }
+        attempt.finish(result)
+    }
+}
+
+/// The method as a label value (one of the methods the policy allows).
+fn method_label(m: &reqwest::Method) -> &'static str {
+    match *m {
+        reqwest::Method::GET => "GET",
+        reqwest::Method::PUT => "PUT",
+        reqwest::Method::PATCH => "PATCH",
+        reqwest::Method::DELETE => "DELETE",
+        _ => "POST",
+    }
+}
+
+impl HttpCtx {
+    /// The request's method: the one the destination declared (else
+    /// `denied`).
+    fn check_method(&self, m: &Method) -> Result<reqwest::Method, Error> {
+        let method = known_method(*m);
+        let m = method_label(&method);
+        match &self.method {
+            Some(declared) if declared == m => Ok(method),
+            Some(declared) => Err(Error::Denied(format!(
+                "method {m} is not the one this destination declared ({})",
+                crate::text::one_line(clip(declared))
+            ))),
+            None => Err(Error::Denied(format!(
+                "method {m}: the destination declared no method (not configured)"
+            ))),
+        }
+    }
+
+    /// The guest's headers (checked one by one, inserted fallibly) and the
+    /// host's own.
+    fn headers(&self, guest: &[Header]) -> Result<reqwest::header::HeaderMap, Error> {
+        use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
+        let full = |_| Error::InvalidRequest("too many headers".into());
+        let mut headers =
+            HeaderMap::try_with_capacity(guest.len() + 1 + HOST_HEADERS.len()).map_err(full)?;
+        for Header { name, value } in guest {
+            let (n, v) = check_header(name, value)?;
+            headers.try_append(n, v).map_err(full)?;
+        }
+        headers
+            .try_insert(AUTHORIZATION, self.authorization.clone())
+            .map_err(full)?;
+        for (name, value) in HOST_HEADERS {
+            headers
+                .try_insert(name, HeaderValue::from_static(value))
+                .map_err(full)?;
+        }
+        Ok(headers)
     }
 }
 
@@ -363,6 +564,89 @@ mod tests {
         }
     }
 
+    /// Each refused escape, and the escapes that stay allowed.
+    #[test]
+    fn percent_escapes() {
+        for bad in [
+            "/a%0d%0ab",
+            "/a%3fb",
+            "/a%3Fb",
+            "/a%23b",
+            "/a%40b",
+            "/a%3bb",
+            "/a%5cb",
+            "/a%2fb",
+            "/a%2eb",
+            "/a%25b",
+            "/a%7fb",
+            "/a%80b",
+            "/%c0%ae%c0%ae/b",
+            "/%ef%bc%8e%ef%bc%8e/b",
+            "/a%zzb",
+            "/a%2",
+            "/a%",
+            "/a%g1",
+            "/a%1fb",
+        ] {
+            let why = check_path(bad).expect_err(bad);
+            assert!(
+                why.contains("percent") || why.contains("hex"),
+                "{bad}: {why}"
+            );
+        }
+        for good in [
+            "/a%20b",
+            "/a%41b",
+            "/a%7eb",
+            "/a%2Cb",
+            "/candidate.create?x=%3Dy",
+        ] {
+            assert!(check_path(good).is_ok(), "{good} refused");
+        }
+    }
+
+    #[test]
+    fn long_paths_are_refused_before_anything_else() {
+        let long = format!("/{}", "a".repeat(MAX_PATH_BYTES));
+        let why = check_path(&long).unwrap_err();
+        assert!(why.contains("over the limit"), "{why}");
+        assert!(why.len() < 200, "the message does not repeat the path");
+        assert!(check_path(&long[..MAX_PATH_BYTES]).is_ok());
+    }
+
+    fn request(headers: Vec<Header>, body: usize) -> Request {
+        Request {
+            method: Method::Post,
+            path: "/candidate.create".into(),
+            headers,
+            body: vec![b'x'; body],
+        }
+    }
+
+    fn header(i: usize, value: &str) -> Header {
+        Header {
+            name: format!("x-h{i}"),
+            value: value.into(),
+        }
+    }
+
+    #[test]
+    fn header_count_header_bytes_and_the_whole_request_are_bounded() {
+        let many = (0..30_000).map(|i| header(i, "v")).collect();
+        let why = check_size(&request(many, 0), 10 << 20).unwrap_err();
+        assert!(why.contains("30000 headers"), "{why}");
+        let ok = (0..MAX_REQUEST_HEADERS).map(|i| header(i, "v")).collect();
+        assert!(check_size(&request(ok, 0), 10 << 20).is_ok());
+        let big = vec![header(0, &"v".repeat(MAX_HEADER_BYTES))];
+        let why = check_size(&request(big, 0), 10 << 20).unwrap_err();
+        assert!(why.contains("headers of"), "{why}");
+        // Path + headers + body together, not the body alone.
+        let some = vec![header(0, &"v".repeat(1000))];
+        let why = check_size(&request(some, 10_000 - 1000), 10_000).unwrap_err();
+        assert!(why.contains("path, headers and body"), "{why}");
+        assert!(check_size(&request(vec![], 9_000), 10_000).is_ok());
+    }
+
     #[test]
     fn reserved() {
         for h in [
@@ -371,9 +655,27 @@ mod tests {
             "cookie",
             "Proxy-Authorization",
             "content-length",
+            "Transfer_Encoding",
+            "Content_Length",
+            "Proxy_Authorization",
+            "x_request_tag",
+            "X-Forwarded-Host",
+            "x-forwarded-for",
+            "Forwarded",
+            "X-Original-URL",
+            "x-rewrite-url",
+            "X-HTTP-Method-Override",
+            "x-http-method",
+            "X-Method-Override",
+            "Max-Forwards",
+            "Trailer",
+            "HTTP2-Settings",
         ] {
             assert!(is_reserved_header(h), "{h}");
+            assert!(matches!(check_header(h, "x"), Err(Error::Denied(_))), "{h}");
         }
         assert!(!is_reserved_header("x-request-tag"));
+        assert!(!is_reserved_header("x-forwarded"));
+        assert!(!is_reserved_header("accept"));
     }
 }

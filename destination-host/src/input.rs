@@ -6,7 +6,7 @@ use anyhow::Context as _;
 use serde_json::{Map, Value};
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// The largest record accepted, in bytes of JSON text.
 pub const MAX_RECORD_BYTES: usize = 16 << 20;
@@ -68,9 +68,76 @@ impl Format {
             "json" => Ok(Format::JsonArray),
             "csv" => Ok(Format::Csv),
             _ => anyhow::bail!(
-                "{}: unknown input format; use .jsonl (JSON Lines), .json (an array) or .csv (with a header row)",
+                "{}: unknown input format; use .jsonl (JSON Lines), .json (an array) or .csv (with a header row), or say which with --format jsonl|json|csv",
                 path.display()
             ),
+        }
+    }
+
+    /// The format a `--format` value names: `jsonl` (or `ndjson`), `json`
+    /// or `csv`.
+    pub fn parse(name: &str) -> anyhow::Result<Format> {
+        match name.to_ascii_lowercase().as_str() {
+            "jsonl" | "ndjson" => Ok(Format::JsonLines),
+            "json" => Ok(Format::JsonArray),
+            "csv" => Ok(Format::Csv),
+            _ => anyhow::bail!("unknown input format `{name}`: use jsonl, json or csv"),
+        }
+    }
+}
+
+/// What a CSV cell of one column is converted to (cells are text; the
+/// template declares what Ashby takes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CellType {
+    /// `true` or `false` (any case).
+    Boolean,
+    /// A whole number.
+    Integer,
+    /// Any finite number.
+    Number,
+    /// A JSON array or object written as JSON text.
+    Json,
+}
+
+/// Column name to cell type; a column not in the map stays a string.
+pub type CellTypes = std::collections::HashMap<String, CellType>;
+
+/// Where records come from and how to read them.
+#[derive(Debug, Clone, Default)]
+pub struct Source {
+    /// The input file; `-` reads standard input.
+    pub path: PathBuf,
+    /// The format, overriding the file's extension (needed for stdin).
+    pub format: Option<Format>,
+    /// The types of CSV columns.
+    pub cells: CellTypes,
+}
+
+impl Source {
+    /// A file read in the format its extension says, CSV cells as strings.
+    pub fn file(path: &Path) -> Source {
+        Source {
+            path: path.to_path_buf(),
+            ..Source::default()
+        }
+    }
+
+    /// Whether the records come from standard input.
+    pub fn is_stdin(&self) -> bool {
+        self.path.as_os_str() == "-"
+    }
+
+    /// The format: the flag's, else the extension's.
+    pub fn format(&self) -> anyhow::Result<Format> {
+        match (self.format, self.is_stdin()) {
+            (Some(f), _) => Ok(f),
+            (None, true) => {
+                anyhow::bail!(
+                    "--input - reads standard input: say its format with --format jsonl|json|csv"
+                )
+            }
+            (None, false) => Format::of(&self.path),
         }
     }
 }
@@ -80,114 +147,170 @@ pub type Items = Box<dyn Iterator<Item = InputItem> + Send>;
 
 /// Opens an input file. Errors only when the file cannot be read at all.
 pub fn open(path: &Path) -> anyhow::Result<Items> {
-    let format = Format::of(path)?;
-    let file = File::open(path).with_context(|| format!("cannot read input {}", path.display()))?;
+    open_source(&Source::file(path))
+}
+
+/// Opens a file that must be a readable regular file (not a directory).
+pub fn open_file(path: &Path, what: &str) -> anyhow::Result<File> {
+    let file =
+        File::open(path).with_context(|| format!("cannot read {what} {}", path.display()))?;
+    let meta = file
+        .metadata()
+        .with_context(|| format!("cannot read {what} {}", path.display()))?;
+    if meta.is_dir() {
+        anyhow::bail!("{what} {} is a directory, not a file", path.display());
+    }
+    Ok(file)
+}
+
+/// Opens a source (a file or standard input). Errors only when it cannot be
+/// read at all.
+pub fn open_source(src: &Source) -> anyhow::Result<Items> {
+    let format = src.format()?;
+    let reader: Box<dyn Read + Send> = if src.is_stdin() {
+        Box::new(std::io::stdin())
+    } else {
+        Box::new(open_file(&src.path, "input")?)
+    };
+    let name = if src.is_stdin() {
+        "standard input".to_string()
+    } else {
+        src.path.display().to_string()
+    };
     match format {
         Format::JsonLines => Ok(Box::new(JsonLines {
-            reader: BufReader::with_capacity(1 << 16, file),
+            reader: BufReader::with_capacity(1 << 16, reader),
             index: 0,
             buf: Vec::new(),
         })),
         Format::JsonArray => {
             let mut text = Vec::new();
-            BufReader::new(file)
+            BufReader::new(reader)
                 .read_to_end(&mut text)
-                .with_context(|| format!("cannot read input {}", path.display()))?;
+                .with_context(|| format!("cannot read input {name}"))?;
             Ok(Box::new(json_array(&text).with_context(|| {
-                format!("{} is not a JSON array of records", path.display())
+                format!("{name} is not a JSON array of records")
             })?))
         }
-        Format::Csv => Ok(Box::new(csv_items(file)?)),
+        Format::Csv => Ok(Box::new(
+            csv_items(reader, src.cells.clone()).with_context(|| format!("input {name}"))?,
+        )),
     }
 }
 
 /// Reads records held in memory (pasted or dropped into a UI) exactly as
-/// [`open`] reads a file of that format.
-pub fn from_bytes(format: Format, bytes: Vec<u8>) -> anyhow::Result<Items> {
+/// [`open_source`] reads a file of that format, CSV cells typed by `cells`.
+pub fn from_bytes(format: Format, bytes: Vec<u8>, cells: CellTypes) -> anyhow::Result<Items> {
+    let reader = std::io::Cursor::new(bytes);
     match format {
         Format::JsonLines => Ok(Box::new(JsonLines {
-            reader: std::io::Cursor::new(bytes),
+            reader,
             index: 0,
             buf: Vec::new(),
         })),
         Format::JsonArray => Ok(Box::new(
-            json_array(&bytes).context("the text is not a JSON array of records")?,
+            json_array(reader.get_ref()).context("the text is not a JSON array of records")?,
         )),
-        Format::Csv => Ok(Box::new(csv_items(std::io::Cursor::new(bytes))?)),
+        Format::Csv => Ok(Box::new(csv_items(reader, cells)?)),
     }
 }
 
 /// Opens a dead-letter file (`{"index", "record", "code", "reason", ...}`
-/// per line) as input: each record keeps its original index. A line that is
-/// not a dead letter, or whose record is not an object, is a bad item.
-pub fn open_dead_letters(path: &Path) -> anyhow::Result<Items> {
-    let file =
-        File::open(path).with_context(|| format!("cannot read dead letters {}", path.display()))?;
-    let mut position = 0u64;
-    let lines = BufReader::new(file).lines();
-    Ok(Box::new(lines.filter_map(move |line| {
-        let pos = position;
-        position += 1;
-        let line = match line {
-            Ok(l) if l.trim().is_empty() => return None,
-            Ok(l) => l,
-            Err(e) => {
-                return Some(InputItem::Bad {
-                    index: pos,
-                    record: Value::Null,
-                    code: "invalid_dead_letter",
-                    reason: format!("line {} cannot be read: {e}", pos + 1),
-                });
-            }
-        };
-        let v: Value = match serde_json::from_str(&line) {
-            Ok(v) => v,
-            Err(e) => {
-                return Some(InputItem::Bad {
-                    index: pos,
-                    record: Value::String(line),
-                    code: "invalid_dead_letter",
-                    reason: format!("line {} is not JSON: {e}", pos + 1),
-                });
-            }
-        };
-        let index = v.get("index").and_then(Value::as_u64).unwrap_or(pos);
-        Some(match v.get("record") {
-            Some(Value::Object(map)) => object_item(index, map.clone()),
-            Some(other) => InputItem::Bad {
-                index,
-                record: other.clone(),
-                code: v
-                    .get("code")
-                    .and_then(Value::as_str)
-                    .map(|c| {
-                        if c == "invalid_json" {
-                            "invalid_json"
-                        } else {
-                            "not_an_object"
-                        }
-                    })
-                    .unwrap_or("not_an_object"),
-                reason: format!(
-                    "cannot replay: the record is not a JSON object (originally: {})",
-                    v.get("reason").and_then(Value::as_str).unwrap_or("-")
-                ),
-            },
-            None => InputItem::Bad {
-                index,
-                record: v.clone(),
-                code: "invalid_dead_letter",
-                reason: format!("line {} has no `record`", pos + 1),
-            },
-        })
-    })))
+/// per line) as input: each record keeps its original index. The whole file
+/// is checked first: a line that is not a dead letter refuses the file,
+/// naming the line. A repeated index is read once (the first line); the
+/// others are counted in [`DeadLetters::repeated`] and never sent.
+pub fn open_dead_letters(path: &Path) -> anyhow::Result<DeadLetters> {
+    let file = open_file(path, "dead letters")?;
+    let mut seen = std::collections::HashSet::new();
+    let mut repeated = Vec::new();
+    for (n, line) in BufReader::new(file).lines().enumerate() {
+        let line = line.with_context(|| format!("cannot read dead letters {}", path.display()))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let index = dead_letter_index(&line).map_err(|why| {
+            anyhow::anyhow!(
+                "{} is not a dead-letter file: line {} {why}",
+                path.display(),
+                n + 1
+            )
+        })?;
+        if !seen.insert(index) {
+            repeated.push((n as u64 + 1, index));
+        }
+    }
+    let records = seen.len() as u64;
+    let file = open_file(path, "dead letters")?;
+    let mut taken = std::collections::HashSet::new();
+    let lines = BufReader::new(file).lines().map_while(Result::ok);
+    let items = lines.filter_map(move |line| {
+        let v: Value = serde_json::from_str(&line).ok()?;
+        let index = v.get("index").and_then(Value::as_u64)?;
+        taken.insert(index).then(|| dead_letter_item(index, &v))
+    });
+    Ok(DeadLetters {
+        items: Box::new(items),
+        records,
+        repeated,
+    })
 }
 
-/// Counts the records an input holds without keeping them (for progress).
-pub fn count(path: &Path) -> Option<u64> {
-    match Format::of(path).ok()? {
+/// A dead-letter file opened for replay.
+pub struct DeadLetters {
+    /// One item per distinct index, in file order.
+    pub items: Items,
+    /// Distinct indexes in the file.
+    pub records: u64,
+    /// `(line, index)` of lines whose index an earlier line already had:
+    /// skipped.
+    pub repeated: Vec<(u64, u64)>,
+}
+
+/// The index of one dead-letter line, or what makes it not one.
+fn dead_letter_index(line: &str) -> Result<u64, String> {
+    let v: Value = serde_json::from_str(line).map_err(|e| format!("is not JSON: {e}"))?;
+    let Value::Object(m) = &v else {
+        return Err(format!("is JSON {}, not a dead letter", kind(&v)));
+    };
+    for key in ["record", "code", "reason"] {
+        if !m.contains_key(key) {
+            return Err(format!("has no `{key}`, so it is not a dead letter"));
+        }
+    }
+    m.get("index")
+        .and_then(Value::as_u64)
+        .ok_or_else(|| "has no whole-number `index`, so it is not a dead letter".to_string())
+}
+
+/// A checked dead letter as an input item.
+fn dead_letter_item(index: u64, v: &Value) -> InputItem {
+    match v.get("record") {
+        Some(Value::Object(map)) => object_item(index, map.clone()),
+        other => InputItem::Bad {
+            index,
+            record: other.cloned().unwrap_or(Value::Null),
+            code: match v.get("code").and_then(Value::as_str) {
+                Some("invalid_json") => "invalid_json",
+                _ => "not_an_object",
+            },
+            reason: format!(
+                "cannot replay: the record is not a JSON object (originally: {})",
+                v.get("reason").and_then(Value::as_str).unwrap_or("-")
+            ),
+        },
+    }
+}
+
+/// Counts the records an input holds without keeping them (for progress);
+/// `None` for standard input, a JSON array, or a file that cannot be read.
+pub fn count(src: &Source) -> Option<u64> {
+    if src.is_stdin() {
+        return None;
+    }
+    match src.format().ok()? {
         Format::JsonLines => {
-            let f = File::open(path).ok()?;
+            let f = File::open(&src.path).ok()?;
             let mut r = BufReader::with_capacity(1 << 16, f);
             let mut n = 0u64;
             let mut line = Vec::new();
@@ -204,7 +327,19 @@ pub fn count(path: &Path) -> Option<u64> {
                 }
             }
         }
-        _ => None,
+        Format::Csv => {
+            let f = File::open(&src.path).ok()?;
+            let mut r = csv::ReaderBuilder::new()
+                .flexible(true)
+                .from_reader(BufReader::new(f));
+            let mut rec = csv::ByteRecord::new();
+            let mut n = 0u64;
+            while r.read_byte_record(&mut rec).ok()? {
+                n += 1;
+            }
+            Some(n)
+        }
+        Format::JsonArray => None,
     }
 }
 
@@ -328,9 +463,10 @@ fn json_array(text: &[u8]) -> anyhow::Result<impl Iterator<Item = InputItem> + S
     }))
 }
 
-fn csv_items<R: Read + Send + 'static>(
-    reader: R,
-) -> anyhow::Result<impl Iterator<Item = InputItem> + Send + use<R>> {
+fn csv_items(
+    reader: impl Read + Send + 'static,
+    cells: CellTypes,
+) -> anyhow::Result<impl Iterator<Item = InputItem> + Send> {
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .has_headers(true)
@@ -357,44 +493,83 @@ fn csv_items<R: Read + Send + 'static>(
                 code: "invalid_csv",
                 reason: format!("row {} cannot be read: {e}", i + 2),
             },
-            Ok(rec) => {
-                let cells: Vec<String> = rec
-                    .iter()
-                    .map(|c| String::from_utf8_lossy(c).into_owned())
-                    .collect();
-                let invalid_utf8 = rec.iter().any(|c| std::str::from_utf8(c).is_err());
-                if cells.len() != headers.len() {
-                    InputItem::Bad {
-                        index: i,
-                        record: Value::Array(cells.into_iter().map(Value::String).collect()),
-                        code: "ragged_row",
-                        reason: format!(
-                            "row {} has {} cells but the header has {}",
-                            i + 2,
-                            rec.len(),
-                            headers.len()
-                        ),
-                    }
-                } else if invalid_utf8 {
-                    InputItem::Bad {
-                        index: i,
-                        record: Value::Array(cells.into_iter().map(Value::String).collect()),
-                        code: "invalid_utf8",
-                        reason: format!("row {} is not valid UTF-8", i + 2),
-                    }
-                } else {
-                    // Empty cells are absent fields; every other cell is a string.
-                    let mut map = Map::new();
-                    for (h, c) in headers.iter().zip(cells) {
-                        if !c.is_empty() {
-                            map.insert(h.clone(), Value::String(c));
-                        }
-                    }
-                    object_item(i, map)
-                }
-            }
+            Ok(rec) => csv_row(i, &headers, &cells, &rec),
         })
     }))
+}
+
+/// One CSV row as an item: empty cells are absent fields, typed columns are
+/// converted, every other cell is a string.
+fn csv_row(i: u64, headers: &[String], types: &CellTypes, rec: &csv::ByteRecord) -> InputItem {
+    let cells: Vec<String> = rec
+        .iter()
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect();
+    let bad = |code, reason| InputItem::Bad {
+        index: i,
+        record: Value::Array(cells.iter().cloned().map(Value::String).collect()),
+        code,
+        reason,
+    };
+    if cells.len() != headers.len() {
+        let why = format!(
+            "row {} has {} cells but the header has {}",
+            i + 2,
+            cells.len(),
+            headers.len()
+        );
+        return bad("ragged_row", why);
+    }
+    if rec.iter().any(|c| std::str::from_utf8(c).is_err()) {
+        return bad("invalid_utf8", format!("row {} is not valid UTF-8", i + 2));
+    }
+    let mut map = Map::new();
+    for (h, c) in headers.iter().zip(&cells) {
+        if c.is_empty() {
+            continue;
+        }
+        let value = match types.get(h) {
+            None => Value::String(c.clone()),
+            Some(t) => match convert_cell(*t, c) {
+                Ok(v) => v,
+                Err(want) => {
+                    let why = format!("row {} column `{h}`: expected {want}, got {c:?}", i + 2);
+                    return bad("invalid_cell", why);
+                }
+            },
+        };
+        map.insert(h.clone(), value);
+    }
+    object_item(i, map)
+}
+
+/// Converts one cell to its column's type; on failure, what was expected.
+fn convert_cell(t: CellType, cell: &str) -> Result<Value, &'static str> {
+    let c = cell.trim();
+    match t {
+        CellType::Boolean => match c.to_ascii_lowercase().as_str() {
+            "true" => Ok(Value::Bool(true)),
+            "false" => Ok(Value::Bool(false)),
+            _ => Err("a boolean (true or false)"),
+        },
+        CellType::Integer => c
+            .parse::<i64>()
+            .map(Value::from)
+            .map_err(|_| "a whole number"),
+        CellType::Number => c
+            .parse::<f64>()
+            .ok()
+            .and_then(serde_json::Number::from_f64)
+            .map(|n| match c.parse::<i64>() {
+                Ok(i) => Value::from(i),
+                Err(_) => Value::Number(n),
+            })
+            .ok_or("a number"),
+        CellType::Json => match serde_json::from_str::<Value>(c) {
+            Ok(v @ (Value::Array(_) | Value::Object(_))) => Ok(v),
+            _ => Err("a JSON array or object"),
+        },
+    }
 }
 
 #[cfg(test)]
@@ -493,6 +668,73 @@ mod tests {
     }
 
     #[test]
+    fn csv_cells_take_the_declared_types() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("in.csv");
+        std::fs::write(
+            &p,
+            "name,send,n,x,tags\nAda,TRUE,3,1.5,\"[\"\"a\"\"]\"\nBob,yes,3,1,\nCy,false,3.5,2,\n",
+        )
+        .unwrap();
+        let cells: CellTypes = [
+            ("send", CellType::Boolean),
+            ("n", CellType::Integer),
+            ("x", CellType::Number),
+            ("tags", CellType::Json),
+        ]
+        .into_iter()
+        .map(|(k, t)| (k.to_string(), t))
+        .collect();
+        let src = Source {
+            path: p,
+            format: None,
+            cells,
+        };
+        let got: Vec<InputItem> = open_source(&src).unwrap().collect();
+        match &got[0] {
+            InputItem::Record { json, .. } => assert_eq!(
+                json,
+                r#"{"name":"Ada","send":true,"n":3,"x":1.5,"tags":["a"]}"#
+            ),
+            other => panic!("{other:?}"),
+        }
+        match &got[1] {
+            InputItem::Bad { code, reason, .. } => {
+                assert_eq!(*code, "invalid_cell");
+                assert!(reason.contains("column `send`"), "{reason}");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(&got[2], InputItem::Bad { reason, .. } if reason.contains("`n`")));
+    }
+
+    #[test]
+    fn a_directory_is_one_clear_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("x.jsonl");
+        std::fs::create_dir(&p).unwrap();
+        let e = open(&p).err().unwrap().to_string();
+        assert!(e.contains("is a directory"), "{e}");
+    }
+
+    #[test]
+    fn dead_letters_are_checked_and_repeated_indexes_read_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("d.jsonl");
+        let line = |i: u64| {
+            format!(r#"{{"index":{i},"record":{{"a":{i}}},"code":"x","reason":"y","attempts":1}}"#)
+        };
+        std::fs::write(&p, format!("{}\n{}\n{}\n", line(0), line(1), line(0))).unwrap();
+        let d = open_dead_letters(&p).unwrap();
+        assert_eq!(d.records, 2);
+        assert_eq!(d.repeated, vec![(3, 0)]);
+        assert_eq!(d.items.map(|i| i.index()).collect::<Vec<_>>(), vec![0, 1]);
+        std::fs::write(&p, format!("{}\n{{\"name\":\"Ada\"}}\n", line(0))).unwrap();
+        let e = open_dead_letters(&p).err().unwrap().to_string();
+        assert!(e.contains("line 2"), "{e}");
+    }
+
+    #[test]
     fn text_in_memory_reads_as_the_same_file_does() {
         let cases: [(&str, Format, &[u8]); 3] = [
             (
@@ -509,7 +751,9 @@ mod tests {
         ];
         for (name, format, text) in cases {
             let show = |v: Vec<InputItem>| format!("{v:?}");
-            let from_memory = from_bytes(format, text.to_vec()).unwrap().collect();
+            let from_memory = from_bytes(format, text.to_vec(), CellTypes::default())
+                .unwrap()
+                .collect();
             assert_eq!(show(from_memory), show(items(name, text)), "{name}");
         }
     }

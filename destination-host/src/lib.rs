@@ -3,8 +3,13 @@
 //!
 //! Layers, each using only those above it (ARCHITECTURE.md has the map):
 //! - leaves: [`bindings`] (the contract from `wit/`), [`secret`], [`retry`],
-//!   [`origin`], [`input`], [`guest_log`], [`world`];
-//! - [`rate`] (a token bucket per API key), then [`limits`] (what a tenant
+//!   [`origin`], [`input`], [`guest_log`], [`world`], [`text`] (terminal-safe
+//!   text), [`unwind`] (panics caught), [`guest_text`] (the key redacted
+//!   from what a guest wrote), [`metrics`];
+//! - [`rate`] (a token bucket per API key), [`circuit`] (a circuit per
+//!   origin: an outage pauses the flows, not the records) and
+//!   [`coordination`] (both shared with other processes through Redis),
+//!   then [`limits`] (what a tenant
 //!   flow is granted) and [`engine`] (wasmtime's engine, pooling, the
 //!   compiled-component cache);
 //! - [`http_import`]: the component's only import, `http.send`, the one
@@ -34,17 +39,24 @@ macro_rules! message_error {
 }
 
 pub mod bindings;
+pub mod circuit;
+pub mod coordination;
 pub mod deliver;
 pub mod engine;
 pub mod guest_log;
+pub mod guest_text;
 pub mod http_import;
 pub mod input;
 pub mod journal;
 pub mod limits;
+pub mod metrics;
 pub mod origin;
 pub mod rate;
 pub mod retry;
 pub mod sandbox;
 pub mod secret;
+pub mod shared_circuit;
+pub mod text;
+pub mod unwind;
 pub mod webhook;
 pub mod world;

@@ -2,6 +2,7 @@
 //! its sandbox limits ([`Limits`]) and the counters kept outside the guest
 //! ([`FlowStats`]). A leaf below the HTTP import and the sandbox.
 
+use crate::coordination::Coordination;
 use crate::origin::Origin;
 use crate::rate::Rate;
 use crate::secret::ApiKey;
@@ -33,6 +34,10 @@ pub struct Limits {
     /// Requests per second for the tenant's API key, shared by every flow
     /// using that key in this process; `None` = unpaced.
     pub rate: Option<Rate>,
+    /// Where that rate and the key's 429 pause are kept: `None` = in this
+    /// process; a [`Coordination`] shares them with every host process
+    /// that points at the same Redis.
+    pub coordination: Option<Coordination>,
 }
 
 impl Default for Limits {
@@ -47,6 +52,7 @@ impl Default for Limits {
             guest_log_bytes: 64 << 10,
             max_records_per_call: 1_000,
             rate: Some(Rate::ASHBY_DEFAULT),
+            coordination: None,
         }
     }
 }

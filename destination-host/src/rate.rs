@@ -45,6 +45,13 @@ impl Rate {
     pub fn per_sec(&self) -> f64 {
         self.per_sec
     }
+
+    /// This rate shared by `n` (at least 1): each one's share.
+    pub fn divided(self, n: u32) -> Rate {
+        Rate {
+            per_sec: self.per_sec / f64::from(n.max(1)),
+        }
+    }
 }
 
 /// A token bucket: capacity one second's worth of requests (at least one).

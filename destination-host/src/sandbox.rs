@@ -67,6 +67,7 @@ pub struct Sandbox {
     client: reqwest::Client,
     info: Arc<LoadInfo>,
     echo_guest_output: bool,
+    metrics: crate::metrics::Metrics,
 }
 
 impl Sandbox {
@@ -135,6 +136,7 @@ impl Sandbox {
             client,
             info: Arc::new(info),
             echo_guest_output: true,
+            metrics: crate::metrics::Metrics::new(),
         })
     }
 
@@ -143,6 +145,18 @@ impl Sandbox {
     pub fn echo_guest_output(mut self, on: bool) -> Sandbox {
         self.echo_guest_output = on;
         self
+    }
+
+    /// Records this sandbox's metrics in `metrics` (a registry several
+    /// sandboxes may share) instead of its own.
+    pub fn with_metrics(mut self, metrics: crate::metrics::Metrics) -> Sandbox {
+        self.metrics = metrics;
+        self
+    }
+
+    /// The registry this sandbox's flows record their metrics in.
+    pub fn metrics(&self) -> &crate::metrics::Metrics {
+        &self.metrics
     }
 
     /// The engine, for hosts that want to share it.
@@ -177,6 +191,7 @@ impl Sandbox {
                 &tenant.key,
                 limits,
                 stats.clone(),
+                &self.metrics.flow(&tenant.name),
             ),
             log,
             cpu_ticks: 0,
@@ -308,6 +323,18 @@ impl Guest {
         self.store.data_mut().http.in_process = Some(answer);
     }
 
+    /// Earlier attempts of the records the next call sends: the
+    /// `http.request.resend_count` of its HTTP attempts' spans.
+    pub fn set_resend_count(&mut self, n: u32) {
+        self.store.data_mut().http.resend_count = n;
+    }
+
+    /// Lets this instance's requests pass an open circuit (it sends the
+    /// probe) or stops letting them.
+    pub fn set_probe(&mut self, on: bool) {
+        self.store.data_mut().http.probe = on;
+    }
+
     /// Stops further HTTP from this instance (after a halt).
     pub fn halt_http(&mut self) {
         self.store.data_mut().http.halted = true;
@@ -323,19 +350,34 @@ impl Guest {
         }
         self.store.data_mut().cpu_ticks = 0;
         let timeout = self.call_timeout;
-        let r = tokio::time::timeout(timeout, f(&self.bindings, &mut self.store)).await;
+        let call = crate::unwind::caught(f(&self.bindings, &mut self.store));
+        let r = tokio::time::timeout(timeout, call).await;
         self.drain_log();
         match r {
-            Ok(Ok(v)) => Ok(v),
-            Ok(Err(trap)) => {
+            Ok(Ok(Ok(v))) => Ok(v),
+            Ok(Err(panic)) => {
+                // The host panicked on the guest's behalf: the Store's state
+                // is unknown, so it is never entered again.
                 self.dead = true;
                 Err(GuestFault(format!(
+                    "{what} faulted: the host panicked serving it: {}",
+                    crate::text::one_line(&panic)
+                )))
+            }
+            Ok(Ok(Err(trap))) => {
+                self.dead = true;
+                let why = self.redactor().text(trap_message(&trap));
+                let metrics = self.store.data().http.metrics();
+                metrics.plugin_fault(fault_kind(&trap, &why));
+                Err(GuestFault(format!(
                     "{what} trapped: {}",
-                    trap_message(&trap)
+                    crate::text::one_line(&why)
                 )))
             }
             Err(_) => {
                 self.dead = true;
+                let metrics = self.store.data().http.metrics();
+                metrics.plugin_fault(crate::metrics::FaultKind::CallTimeout);
                 Err(GuestFault(format!(
                     "{what} exceeded its time limit of {timeout:?}"
                 )))
@@ -343,19 +385,29 @@ impl Guest {
         }
     }
 
+    /// The tenant's key in every form, for what the guest wrote.
+    fn redactor(&self) -> &crate::secret::Redactor {
+        self.store.data().http.redactor()
+    }
+
+    /// Logs what the guest wrote to stdout and stderr: one event per line,
+    /// the key redacted, every control character escaped.
     fn drain_log(&mut self) {
         let (bytes, dropped) = self.store.data().log.drain();
         self.log_dropped += dropped;
         if self.echo_guest_output && (!bytes.is_empty() || dropped > 0) {
-            let text = String::from_utf8_lossy(&bytes);
+            let text = self
+                .redactor()
+                .text(String::from_utf8_lossy(&bytes).into_owned());
+            let tenant = crate::text::one_line(&self.tenant);
             for line in text.lines() {
-                tracing::info!(target: "guest", tenant = %self.tenant, "[guest {}] {line}", self.tenant);
+                let line = crate::text::one_line(line);
+                tracing::info!(target: "guest", tenant = %tenant, "[guest {tenant}] {line}");
             }
             if dropped > 0 {
                 tracing::info!(
-                    target: "guest", tenant = %self.tenant,
-                    "[guest {}] ({dropped} bytes of output dropped)",
-                    self.tenant
+                    target: "guest", tenant = %tenant,
+                    "[guest {tenant}] ({dropped} bytes of output dropped)"
                 );
             }
         }
@@ -367,12 +419,19 @@ impl Guest {
         config: &str,
     ) -> Result<Result<ConfigSummary, ConfigError>, GuestFault> {
         let config = config.to_string();
-        self.guarded("configure", async move |b, s| {
-            b.connector_destination_destination()
-                .call_configure(s, &config)
-                .await
-        })
-        .await
+        let mut r = self
+            .guarded("configure", async move |b, s| {
+                b.connector_destination_destination()
+                    .call_configure(s, &config)
+                    .await
+            })
+            .await?;
+        crate::guest_text::configured(self.redactor(), &mut r);
+        if let Ok(summary) = &r {
+            // The only method this instance may use from now on.
+            self.store.data_mut().http.method = Some(summary.method.clone());
+        }
+        Ok(r)
     }
 
     /// `sample-payload`.
@@ -383,12 +442,17 @@ impl Guest {
         if let Some(refused) = self.too_many(records.len()) {
             return Ok(Err(refused));
         }
-        self.guarded("sample-payload", async move |b, s| {
-            b.connector_destination_destination()
-                .call_sample_payload(s, &records)
-                .await
-        })
-        .await
+        let mut r = self
+            .guarded("sample-payload", async move |b, s| {
+                b.connector_destination_destination()
+                    .call_sample_payload(s, &records)
+                    .await
+            })
+            .await?;
+        if let Ok(sample) = &mut r {
+            crate::guest_text::sample(self.redactor(), sample);
+        }
+        Ok(r)
     }
 
     /// `send`.
@@ -399,12 +463,17 @@ impl Guest {
         if let Some(refused) = self.too_many(records.len()) {
             return Ok(Err(refused));
         }
-        self.guarded("send", async move |b, s| {
-            b.connector_destination_destination()
-                .call_send(s, &records)
-                .await
-        })
-        .await
+        let mut r = self
+            .guarded("send", async move |b, s| {
+                b.connector_destination_destination()
+                    .call_send(s, &records)
+                    .await
+            })
+            .await?;
+        if let Ok(outcomes) = &mut r {
+            crate::guest_text::outcomes(self.redactor(), outcomes);
+        }
+        Ok(r)
     }
 
     /// `describe`: the config's schema, the catalog and the checks; callable
@@ -458,12 +527,17 @@ impl Guest {
         &mut self,
         exchange: Exchange,
     ) -> Result<Result<Option<String>, CallError>, GuestFault> {
-        self.guarded("on-response", async move |b, s| {
-            b.connector_destination_destination()
-                .call_on_response(s, &exchange)
-                .await
-        })
-        .await
+        let mut r = self
+            .guarded("on-response", async move |b, s| {
+                b.connector_destination_destination()
+                    .call_on_response(s, &exchange)
+                    .await
+            })
+            .await?;
+        if let Ok(Some(text)) = &mut r {
+            self.redactor().in_place(text);
+        }
+        Ok(r)
     }
 }
 
@@ -487,6 +561,20 @@ pub fn trap_message(e: &wasmtime::Error) -> String {
         parts.push(e.to_string().lines().next().unwrap_or("trap").to_string());
     }
     parts.join(": ")
+}
+
+/// What kind of fault a trap was, for the metrics.
+fn fault_kind(e: &wasmtime::Error, message: &str) -> crate::metrics::FaultKind {
+    use crate::metrics::FaultKind as K;
+    match e.downcast_ref::<wasmtime::Trap>() {
+        Some(wasmtime::Trap::UnreachableCodeReached) => K::Panic,
+        Some(wasmtime::Trap::StackOverflow) => K::StackOverflow,
+        _ if message.contains("CPU time limit") => K::CpuLimit,
+        _ if message.contains("growing memory") || message.contains("memory limit") => {
+            K::MemoryLimit
+        }
+        _ => K::Trap,
+    }
 }
 
 message_error!(

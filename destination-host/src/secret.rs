@@ -56,6 +56,93 @@ impl fmt::Display for ApiKey {
     }
 }
 
+impl ApiKey {
+    /// A [`Redactor`] for this key: the key itself, `base64(key:)` (the
+    /// `Basic` form) and `base64(key)`, each also without its `=` padding.
+    pub fn redactor(&self) -> Redactor {
+        use base64::engine::general_purpose::{STANDARD, URL_SAFE};
+        let mut needles = vec![self.0.clone().into_bytes()];
+        for text in [format!("{}:", self.0), self.0.clone()] {
+            for engine in [&STANDARD, &URL_SAFE] {
+                let e = engine.encode(&text);
+                needles.push(e.trim_end_matches('=').as_bytes().to_vec());
+                needles.push(e.into_bytes());
+            }
+        }
+        needles.retain(|n| !n.is_empty());
+        needles.sort_by_key(|n| std::cmp::Reverse(n.len()));
+        needles.dedup();
+        Redactor { needles }
+    }
+}
+
+/// Replaces a key's known forms by `****` in text that crosses into a guest
+/// (a reflecting origin's headers and bodies) or that a guest wrote and the
+/// host stores or prints.
+#[derive(Clone)]
+pub struct Redactor {
+    needles: Vec<Vec<u8>>,
+}
+
+impl fmt::Debug for Redactor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Redactor(****)")
+    }
+}
+
+/// What stands in for a redacted key.
+pub const REDACTED: &str = "****";
+
+impl Redactor {
+    /// `bytes` with every occurrence of a needle replaced by `****`.
+    pub fn bytes(&self, bytes: Vec<u8>) -> Vec<u8> {
+        let mut out = bytes;
+        for n in &self.needles {
+            if let Some(replaced) = replace_all(&out, n) {
+                out = replaced;
+            }
+        }
+        out
+    }
+
+    /// `text` with every occurrence of a needle replaced by `****`.
+    pub fn text(&self, text: String) -> String {
+        if !self
+            .needles
+            .iter()
+            .any(|n| text.as_bytes().windows(n.len()).any(|w| w == n.as_slice()))
+        {
+            return text;
+        }
+        // Needles are ASCII (the key has no controls and is valid UTF-8;
+        // base64 is ASCII), so replacing them keeps the text valid UTF-8.
+        String::from_utf8_lossy(&self.bytes(text.into_bytes())).into_owned()
+    }
+
+    /// Redacts a string in place.
+    pub fn in_place(&self, text: &mut String) {
+        *text = self.text(std::mem::take(text));
+    }
+}
+
+/// `hay` with every `needle` replaced by `****`, or `None` if it has none.
+fn replace_all(hay: &[u8], needle: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    let mut found = false;
+    while i < hay.len() {
+        if hay[i..].starts_with(needle) {
+            out.extend_from_slice(REDACTED.as_bytes());
+            i += needle.len();
+            found = true;
+        } else {
+            out.push(hay[i]);
+            i += 1;
+        }
+    }
+    found.then_some(out)
+}
+
 /// What users see in place of the credential header.
 pub const REDACTED_AUTHORIZATION: &str = "Basic ****";
 
@@ -69,6 +156,18 @@ mod tests {
         assert_eq!(format!("{k}"), "****");
         assert!(!format!("{k:?}").contains("secret"));
         assert_eq!(k.basic_header(), "Basic c2VjcmV0LWtleS0xMjM6");
+    }
+
+    #[test]
+    fn redactor_hides_every_form() {
+        let k = ApiKey::new("sk-reflect-42").unwrap();
+        let r = k.redactor();
+        let basic = k.basic_header();
+        let b64 = base64::engine::general_purpose::STANDARD.encode("sk-reflect-42");
+        let text = format!("a sk-reflect-42 b {basic} c {b64} d");
+        let out = r.text(text);
+        assert_eq!(out, "a **** b Basic **** c **** d");
+        assert_eq!(r.bytes(b"nothing here".to_vec()), b"nothing here");
     }
 
     #[test]

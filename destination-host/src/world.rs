@@ -124,7 +124,7 @@ mod tests {
     fn wasi_imports_of_0_2_are_provided_and_others_are_not() {
         assert!(provided("wasi:cli/environment@0.2.3"));
         assert!(provided("connector:destination/http@0.2.0"));
-        assert!(!provided("connector:destination/http@0.2.0"));
+        assert!(!provided("connector:destination/http@0.1.0"));
         assert!(!provided("wasi:http/outgoing-handler@0.2.3"));
         assert!(!provided("wasi:cli/environment@0.3.0"));
     }

@@ -1,20 +1,26 @@
 //! `host-harness`: run, test and demo the Ashby destination component.
 //!
 //! Exit codes: 0 every record delivered; 1 finished with some records
-//! dead-lettered; 2 could not run or halted.
+//! dead-lettered (for `sample --strict` and `test`: a record with an error);
+//! 2 could not run or halted (an outage longer than `--max-outage` too);
+//! 130/143 `send`/`replay` stopped by SIGINT/SIGTERM; 141 standard output
+//! was closed by its reader.
 //!
 //! This file parses the command line and dispatches; each command is a
 //! module of `commands/`, the shared flags are in `args.rs`.
 
 use args::{Common, Delivery, LimitArgs};
 use clap::{Parser, Subcommand};
-use destination_host::input;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 mod args;
 mod commands;
 mod log;
+mod log_json;
+mod metrics_server;
+mod out;
+mod paths;
 mod progress;
 mod ui;
 
@@ -30,12 +36,23 @@ pub const PLUGIN_WASM: &str = env!("PLUGIN_WASM");
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Log lines on stderr: `human` (messages) or `json` (one object per line).
+    #[arg(long, global = true, value_enum, default_value_t)]
+    log_format: log::LogFormat,
+    /// The least severe log events shown.
+    #[arg(long, global = true, value_enum, default_value_t)]
+    log_level: log::LogLevel,
 }
 
 #[derive(Subcommand)]
 enum Command {
-    /// List the endpoint templates (from the component's catalog).
+    /// List the endpoint templates (from the component's catalog), or show one.
     Templates {
+        /// Show this template's steps, fields, types and notes.
+        id: Option<String>,
+        /// Print the catalog (or the one template) as JSON.
+        #[arg(long)]
+        json: bool,
         /// Load another component of the same world instead of the built-in plugin.
         #[arg(long)]
         plugin: Option<PathBuf>,
@@ -68,15 +85,22 @@ enum Command {
         #[command(flatten)]
         common: Common,
         /// How many records to sample.
-        #[arg(long, default_value_t = 10)]
+        #[arg(long, default_value_t = 10, conflicts_with = "all")]
         limit: usize,
+        /// Sample every record.
+        #[arg(long)]
+        all: bool,
+        /// Exit 1 when any sampled record has an error problem.
+        #[arg(long)]
+        strict: bool,
     },
     /// Send every record; without --base-url, to the embedded mock.
     Send {
         #[command(flatten)]
         common: Common,
-        /// Write dead-lettered records (JSON Lines) here.
-        #[arg(long)]
+        /// Write dead-lettered records (JSON Lines) here; without it they are
+        /// counted and dropped.
+        #[arg(long, value_name = "FILE", help_heading = "Outputs")]
         dead_letter: Option<PathBuf>,
         #[command(flatten)]
         delivery: Delivery,
@@ -86,27 +110,31 @@ enum Command {
         #[command(flatten)]
         common: Common,
         /// 0-based position of the record in the input.
-        #[arg(long)]
+        #[arg(long, help_heading = "Test")]
         record: u64,
         /// Ashby origin; needs ASHBY_API_KEY and --yes.
-        #[arg(long)]
+        #[arg(long, value_name = "URL", help_heading = "Test")]
         base_url: Option<String>,
         /// Confirm a real write to --base-url.
-        #[arg(long)]
+        #[arg(long, help_heading = "Test")]
         yes: bool,
+        /// Print the request, problems, response and outcome as one JSON object.
+        #[arg(long, help_heading = "Test")]
+        json: bool,
     },
     /// Re-send the records of a dead-letter file (after fixing the data or
-    /// the config), keeping their original indexes in every output.
+    /// the config), each index once, keeping their original indexes in every
+    /// output.
     Replay {
         /// Destination config (JSON).
-        #[arg(long)]
+        #[arg(long, help_heading = "Input")]
         config: PathBuf,
         /// The dead-letter file to replay; give `--dead-letter` a second time
         /// for where this run's dead letters go.
-        #[arg(long = "dead-letter", required = true, num_args = 1, action = clap::ArgAction::Append)]
+        #[arg(long = "dead-letter", value_name = "FILE", required = true, num_args = 1, action = clap::ArgAction::Append, help_heading = "Input")]
         dead_letter: Vec<PathBuf>,
         /// Load another component of the same world.
-        #[arg(long)]
+        #[arg(long, help_heading = "Input")]
         plugin: Option<PathBuf>,
         #[command(flatten)]
         delivery: Delivery,
@@ -137,14 +165,7 @@ enum Command {
         limits: LimitArgs,
     },
     /// Run the mock Ashby standalone.
-    Mock {
-        /// Port on 127.0.0.1 (0 = any).
-        #[arg(long, default_value_t = 0)]
-        port: u16,
-        /// The API key the mock accepts (default: a random one).
-        #[arg(long)]
-        api_key: Option<String>,
-    },
+    Mock(commands::mock::MockArgs),
     /// Measure the performance targets and print them as a table
     /// (see BENCHMARKS.md). Run it in release.
     Bench {
@@ -167,9 +188,13 @@ enum Command {
     },
     /// The main job: a chained flow against the embedded mock.
     Demo {
-        /// Folder holding the demo's configs and inputs.
-        #[arg(long, default_value = "examples/demo")]
-        dir: PathBuf,
+        /// Write the demo's inputs and outputs here (default: a temporary
+        /// folder, removed at the end unless --keep).
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// Keep the temporary folder (and say where it is).
+        #[arg(long)]
+        keep: bool,
         /// Load another component of the same world instead of the built-in plugin.
         #[arg(long)]
         plugin: Option<PathBuf>,
@@ -178,25 +203,28 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    log::init();
+    log::init(cli.log_format, cli.log_level);
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
+            tracing::error!(name: "destination.run.failed", "error: cannot start the async runtime: {e}");
             return ExitCode::from(2);
         }
     };
     match rt.block_on(run(cli)) {
         Ok(code) => ExitCode::from(code),
+        Err(e) if e.downcast_ref::<out::ClosedStdout>().is_some() => {
+            ExitCode::from(out::CLOSED_STDOUT_STATUS)
+        }
         Err(e) => {
             let msg = match e.downcast_ref::<destination_host::sandbox::ConfigRefused>() {
                 Some(c) => format!("the config was refused: {c}"),
                 None => format!("{e:#}"),
             };
-            eprintln!("error: {msg}");
+            tracing::error!(name: "destination.run.failed", "error: {}", destination_host::text::one_line(&msg));
             ExitCode::from(2)
         }
     }
@@ -204,35 +232,36 @@ fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> anyhow::Result<u8> {
     match cli.command {
-        Command::Templates { plugin } => commands::templates::run(&plugin).await,
+        Command::Templates { id, json, plugin } => {
+            commands::templates::run(id.as_deref(), json, &plugin).await
+        }
         Command::Describe { plugin, template } => commands::describe::run(&plugin, template).await,
         Command::Check {
             config,
             base_url,
             plugin,
         } => commands::check::run(&config, base_url, &plugin).await,
-        Command::Sample { common, limit } => commands::sample::run(&common, limit).await,
+        Command::Sample {
+            common,
+            limit,
+            all,
+            strict,
+        } => {
+            let limit = if all { usize::MAX } else { limit };
+            commands::sample::run(&common, limit, strict).await
+        }
         Command::Send {
             common,
             dead_letter,
             delivery,
-        } => {
-            let path = common.input.clone();
-            let opts = delivery.options(
-                &common.limits,
-                dead_letter,
-                input::count(&common.input),
-                move || input::open(&path),
-            )?;
-            let items = input::open(&common.input)?;
-            commands::send::run(&common, items, &delivery, opts).await
-        }
+        } => commands::send::send(&common, dead_letter, &delivery).await,
         Command::Test {
             common,
             record,
             base_url,
             yes,
-        } => commands::test::run(&common, record, base_url, yes).await,
+            json,
+        } => commands::test::run(&common, record, base_url, yes, json).await,
         Command::Replay {
             config,
             dead_letter,
@@ -245,25 +274,14 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
                     "give --dead-letter at most twice: the file to replay, then where to write"
                 );
             }
-            let input = dead_letter[0].clone();
-            if dead_letter.get(1) == Some(&input) {
-                anyhow::bail!(
-                    "the replay's own dead letters must go to another file than {}",
-                    input.display()
-                );
-            }
-            let path = input.clone();
-            let opts = delivery.options(&limits, dead_letter.get(1).cloned(), None, move || {
-                input::open_dead_letters(&path)
-            })?;
-            let items = input::open_dead_letters(&input)?;
             let common = Common {
                 config,
-                input,
+                input: dead_letter[0].clone(),
+                format: None,
                 plugin,
                 limits,
             };
-            commands::send::run(&common, items, &delivery, opts).await
+            commands::send::replay(&common, dead_letter.get(1).cloned(), &delivery).await
         }
         Command::Component { out } => commands::component::run(&out),
         Command::Ui {
@@ -284,9 +302,9 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
             })
             .await
         }
-        Command::Mock { port, api_key } => commands::mock::run(port, api_key).await,
-        Command::Demo { dir, plugin } => {
-            commands::demo::run(&dir, commands::load_sandbox(&plugin)?).await
+        Command::Mock(args) => commands::mock::run(args).await,
+        Command::Demo { out, keep, plugin } => {
+            commands::demo::run(out, keep, commands::load_sandbox(&plugin)?).await
         }
         Command::Bench {
             only,

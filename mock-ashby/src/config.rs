@@ -18,6 +18,9 @@ pub struct MockConfig {
     /// Requests allowed per API key per fixed 60 s window; over it the mock answers 429
     /// with `Retry-After` and the code `rate_limit_exceeded`. `None` means no limit.
     pub rate_limit_per_minute: Option<u32>,
+    /// Requests in a million answered HTTP 503 at random (outside the
+    /// injected faults), as from a flaky proxy; 0 for none.
+    pub fail_per_million: u32,
 }
 
 impl Default for MockConfig {
@@ -28,6 +31,7 @@ impl Default for MockConfig {
             permissions: None,
             latency: Duration::ZERO,
             rate_limit_per_minute: None,
+            fail_per_million: 0,
         }
     }
 }

@@ -57,3 +57,31 @@ pub const CLOSE_REASON_ID: &str = "7a1c0d2e-0000-4000-8000-000000000013";
 pub const COMMUNICATION_TEMPLATE_ID: &str = "7a1c0d2e-0000-4000-8000-000000000014";
 /// Custom field "Budget": type `Currency`, on `Opening`.
 pub const BUDGET_FIELD_ID: &str = "7a1c0d2e-0000-4000-8000-000000000015";
+
+/// The seeded ids by name (`team`, `job`, `notice_period_field`, ...), as the
+/// standalone mock prints them for clients in other languages.
+pub fn ids() -> serde_json::Value {
+    serde_json::json!({
+        "team": TEAM_ID,
+        "location": LOCATION_ID,
+        "interview_plan": INTERVIEW_PLAN_ID,
+        "source": SOURCE_ID,
+        "user": USER_ID,
+        "job": JOB_ID,
+        "notice_period_field": NOTICE_PERIOD_FIELD_ID,
+        "relocation_field": RELOCATION_FIELD_ID,
+        "seniority_field": SENIORITY_FIELD_ID,
+        "start_availability_field": START_AVAILABILITY_FIELD_ID,
+        "lead_stage": LEAD_STAGE_ID,
+        "opening": OPENING_ID,
+        "team_size_field": TEAM_SIZE_FIELD_ID,
+        "offer_stage": OFFER_STAGE_ID,
+        "screen_stage": SCREEN_STAGE_ID,
+        "opening_version": OPENING_VERSION_ID,
+        "archived_stage": ARCHIVED_STAGE_ID,
+        "archive_reason": ARCHIVE_REASON_ID,
+        "close_reason": CLOSE_REASON_ID,
+        "communication_template": COMMUNICATION_TEMPLATE_ID,
+        "budget_field": BUDGET_FIELD_ID,
+    })
+}

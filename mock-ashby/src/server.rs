@@ -38,6 +38,8 @@ pub(crate) struct Shared {
     /// Permissions granted to every key.
     pub(crate) permissions: Permissions,
     rate_limit: RateLimiter,
+    /// Requests in a million answered 503 at random.
+    fail_per_million: u32,
     /// Delay added before every response.
     pub(crate) latency: Mutex<Duration>,
     /// Injected faults.
@@ -55,6 +57,7 @@ impl Shared {
             api_keys: config.api_keys.clone(),
             permissions: Permissions::new(config.permissions.clone()),
             rate_limit: RateLimiter::new(config.rate_limit_per_minute),
+            fail_per_million: config.fail_per_million,
             latency: Mutex::new(config.latency),
             faults: FaultQueue::default(),
             log: RequestLog::default(),
@@ -134,7 +137,10 @@ async fn handle(
     let seq = shared.log.record(record);
     let request = RequestParts { body, ..request };
 
-    let fault = shared.faults.take(&request.path);
+    let fault = shared
+        .faults
+        .take(&request.path)
+        .or_else(|| random_failure(shared.fail_per_million));
     let latency = *lock(&shared.latency);
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
@@ -301,4 +307,10 @@ fn json_object(req: &RequestParts) -> Result<Map<String, Value>, &'static str> {
         Ok(_) => Err("Request payload is malformed: the body must be a JSON object."),
         Err(_) => Err("Request payload is malformed: the body is not valid JSON."),
     }
+}
+
+/// A 503 for `per_million` requests in a million, at random.
+fn random_failure(per_million: u32) -> Option<FaultKind> {
+    (per_million > 0 && fastrand::u32(..1_000_000) < per_million)
+        .then_some(FaultKind::ServerError(503))
 }

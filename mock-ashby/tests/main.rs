@@ -5,6 +5,7 @@
 mod endpoints;
 mod faults;
 mod server;
+mod transitions;
 
 use std::time::Duration;
 

@@ -163,3 +163,24 @@ where
     }
     out
 }
+
+#[tokio::test]
+async fn a_fail_rate_answers_that_share_with_503() {
+    for (per_million, want) in [(1_000_000, 503), (0, 200)] {
+        let mock = MockAshby::start(MockConfig {
+            api_keys: vec!["k".into()],
+            fail_per_million: per_million,
+            ..MockConfig::default()
+        })
+        .unwrap();
+        for i in 0..5 {
+            let body = json!({ "name": format!("F{i}") });
+            let a = send(&mock, Some("k"), "/candidate.create", &body)
+                .await
+                .unwrap();
+            assert_eq!(a.status, want, "{per_million} per million");
+        }
+        let created = mock.state().candidates.len();
+        assert_eq!(created, if want == 200 { 5 } else { 0 });
+    }
+}

@@ -19,6 +19,10 @@ pub const CANDIDATE_CREATE: &str = "/candidate.create";
 pub const CANDIDATE_SEARCH: &str = "/candidate.search";
 /// The path of the candidate update used by dedupe with `on_existing: update`.
 pub const CANDIDATE_UPDATE: &str = "/candidate.update";
+/// Reads one candidate (a lost create's lookup).
+pub const CANDIDATE_INFO: &str = "/candidate.info";
+/// Reads one application (a lost create's lookup).
+pub const APPLICATION_INFO: &str = "/application.info";
 /// The permission `candidate.search` needs.
 pub const CANDIDATE_SEARCH_PERMISSION: &str = "candidatesRead";
 /// The permission `candidate.update` needs.

@@ -100,6 +100,7 @@ fn records_in(
         .map(|r| core_types::InputRecord {
             index: r.index,
             json: r.json,
+            maybe_applied: r.maybe_applied,
         })
         .collect())
 }
@@ -193,6 +194,7 @@ fn outcome_out(o: core_types::Outcome) -> wit::Outcome {
             message: r.message,
             retry_after: r.retry_after,
             exchange: r.exchange.map(exchange_out),
+            maybe_applied: r.maybe_applied,
             completed: steps_out(r.completed),
         }),
         core_types::Outcome::Halt(h) => wit::Outcome::Halt(wit::Halt {

@@ -130,6 +130,9 @@ pub struct InputRecord {
     pub index: u64,
     /// The record as JSON text; expected to be an object.
     pub json: String,
+    /// An earlier attempt may have been applied: look before writing.
+    #[serde(default)]
+    pub maybe_applied: bool,
 }
 
 impl InputRecord {
@@ -138,6 +141,7 @@ impl InputRecord {
         Self {
             index,
             json: json.into(),
+            maybe_applied: false,
         }
     }
 }
@@ -385,6 +389,9 @@ pub struct Retry {
     pub retry_after: Option<String>,
     /// The exchange, when a response arrived.
     pub exchange: Option<Exchange>,
+    /// The write may have been applied although its answer was lost.
+    #[serde(default)]
+    pub maybe_applied: bool,
     /// The record's calls that succeeded before this failure, in order.
     pub completed: Vec<StepDone>,
 }

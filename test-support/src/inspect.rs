@@ -43,6 +43,8 @@ struct HostMemory {
     size: usize,
     maximum: Option<usize>,
     region: Arc<Mutex<Region>>,
+    /// Panic (a host bug on the guest's behalf) on growth past this size.
+    panic_past: Option<usize>,
 }
 
 // SAFETY: `base` points into `pages`, which this struct owns; wasmtime
@@ -84,6 +86,9 @@ unsafe impl LinearMemory for HostMemory {
     }
 
     fn grow_to(&mut self, new_size: usize) -> wasmtime::Result<()> {
+        if let Some(p) = self.panic_past.filter(|p| new_size > *p) {
+            panic!("test support: the host memory panics on growth past {p} bytes");
+        }
         if self.maximum.is_some_and(|m| new_size > m) {
             wasmtime::bail!("memory maximum exceeded");
         }
@@ -102,6 +107,7 @@ unsafe impl LinearMemory for HostMemory {
 #[derive(Default)]
 struct Creator {
     regions: Mutex<Vec<Arc<Mutex<Region>>>>,
+    panic_past: Option<usize>,
 }
 
 // SAFETY: every memory is a fresh, zero-filled, page-aligned buffer owned by
@@ -122,6 +128,7 @@ unsafe impl MemoryCreator for Creator {
             size: minimum,
             maximum,
             region: region.clone(),
+            panic_past: self.panic_past,
         };
         m.publish();
         self.regions
@@ -153,7 +160,22 @@ pub struct MemoryInspector {
 /// Compiles `bytes` into a sandbox whose guest memories the returned
 /// inspector can search (on-demand allocation, no disk cache). Test support.
 pub fn inspectable(bytes: &[u8]) -> anyhow::Result<(Sandbox, MemoryInspector)> {
-    let creator = Arc::new(Creator::default());
+    with_creator(bytes, Creator::default())
+}
+
+/// Like [`inspectable`], but the host's memory code panics when a guest
+/// grows a memory past `bytes_max`: a host bug triggered by a guest, to
+/// prove a host panic on a guest's behalf is contained. Test support.
+pub fn panicking_past(bytes: &[u8], bytes_max: usize) -> anyhow::Result<Sandbox> {
+    let creator = Creator {
+        panic_past: Some(bytes_max),
+        ..Creator::default()
+    };
+    Ok(with_creator(bytes, creator)?.0)
+}
+
+fn with_creator(bytes: &[u8], creator: Creator) -> anyhow::Result<(Sandbox, MemoryInspector)> {
+    let creator = Arc::new(creator);
     let mut config = destination_host::engine::base_config();
     configure(&mut config, creator.clone());
     let engine = wasmtime::Engine::new(&config)?;

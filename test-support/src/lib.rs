@@ -5,6 +5,7 @@
 
 pub mod fuzzing;
 pub mod inspect;
+pub mod redis_server;
 
 /// The plugin component, built by `build.rs` for `wasm32-wasip2`.
 pub const PLUGIN_WASM: &str = env!("PLUGIN_WASM");

@@ -280,6 +280,54 @@ impl RawServer {
     }
 }
 
+/// An origin that reflects what it was sent: each answer's body is the
+/// request's head (so its `Authorization` line) and its `x-echo` header
+/// repeats the `Authorization` value, as a misconfigured gateway would.
+pub struct ReflectServer {
+    addr: std::net::SocketAddr,
+}
+
+impl ReflectServer {
+    /// Starts the server on loopback.
+    pub fn start() -> ReflectServer {
+        use std::io::{Read as _, Write as _};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                let Ok(mut conn) = conn else { return };
+                let _ = conn.set_read_timeout(Some(std::time::Duration::from_millis(500)));
+                let mut head = Vec::new();
+                let mut buf = [0u8; 4096];
+                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match conn.read(&mut buf) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => head.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let text = String::from_utf8_lossy(&head).into_owned();
+                let auth = text
+                    .lines()
+                    .find_map(|l| l.strip_prefix("authorization: "))
+                    .unwrap_or("")
+                    .to_string();
+                let body = text.replace("\r\n", "; ");
+                let answer = format!(
+                    "HTTP/1.1 200 OK\r\nx-echo: {auth}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = conn.write_all(answer.as_bytes());
+            }
+        });
+        ReflectServer { addr }
+    }
+
+    /// `http://host:port`.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
 /// A tenant named `name` sending to `origin` with `key`.
 pub fn tenant_at(name: &str, origin: &str, key: &str) -> Tenant {
     Tenant {

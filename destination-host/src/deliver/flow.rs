@@ -1,9 +1,12 @@
 //! The state one run's workers share: options, counters, the halt, the
 //! bound on records in flight, and the outputs.
 
+use super::pause::OutageClock;
 use super::sinks::{Sinks, lock};
 use super::{HaltInfo, Options};
+use crate::circuit::Circuit;
 use crate::journal::{Done, Entry};
+use crate::metrics::FlowMetrics;
 use crate::sandbox::StepDone;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -18,8 +21,11 @@ pub(super) struct Pending {
     pub(super) json: String,
     /// The journal's key for the record; `None` without a journal.
     pub(super) hash: Option<String>,
-    /// Attempts made so far.
+    /// Requests sent for it so far (a deferral the plugin held back is
+    /// not one).
     pub(super) attempts: u32,
+    /// An earlier attempt may have been applied (sticky; passed to `send`).
+    pub(super) maybe_applied: bool,
 }
 
 impl Pending {
@@ -36,10 +42,14 @@ impl Pending {
 /// The run's counters (see [`super::Summary`] for what each means).
 #[derive(Default)]
 pub(super) struct Counters {
+    pub(super) input: AtomicU64,
+    pub(super) resumed: AtomicU64,
     pub(super) delivered: AtomicU64,
     pub(super) dead: AtomicU64,
     pub(super) not_attempted: AtomicU64,
     pub(super) retries: AtomicU64,
+    /// Records waiting out a backoff before their next attempt.
+    pub(super) retrying: AtomicU64,
     pub(super) requests: AtomicU64,
     pub(super) restarts: AtomicU64,
     pub(super) rate_limited: AtomicU64,
@@ -64,11 +74,31 @@ pub(super) struct Flow {
     /// outcome; the run ends when all are back.
     pub(super) outstanding: Semaphore,
     pub(super) in_flight_cap: usize,
+    /// This flow's metric handles.
+    pub(super) metrics: FlowMetrics,
+    /// The origin's circuit, shared with every flow using the origin.
+    pub(super) circuit: Circuit,
+    /// This flow's pauses for outages.
+    pub(super) outage: OutageClock,
 }
 
 impl Flow {
-    pub(super) fn new(opts: Options, sinks: Sinks, in_flight_cap: usize) -> Flow {
+    pub(super) fn new(
+        opts: Options,
+        sinks: Sinks,
+        in_flight_cap: usize,
+        circuit: Circuit,
+        metrics: FlowMetrics,
+    ) -> Flow {
+        metrics.set_circuit_state(if circuit.is_open() {
+            crate::metrics::CircuitState::Open
+        } else {
+            crate::metrics::CircuitState::Closed
+        });
         Flow {
+            metrics,
+            circuit,
+            outage: OutageClock::default(),
             opts,
             counts: Counters::default(),
             sinks,
@@ -79,14 +109,20 @@ impl Flow {
         }
     }
 
-    /// Whether the flow halted: nothing new is sent.
+    /// Whether the flow halted or was asked to stop: nothing new is sent.
     pub(super) fn halted(&self) -> bool {
-        self.halted.load(Ordering::Relaxed)
+        self.halted.load(Ordering::Relaxed) || self.stopping()
+    }
+
+    /// Whether the caller asked the flow to stop (a signal).
+    pub(super) fn stopping(&self) -> bool {
+        self.opts.stop.as_ref().is_some_and(|s| s.is_set())
     }
 
     /// Stops the flow; the first halt's reason is kept.
     pub(super) fn halt(&self, code: &str, message: &str, permission: Option<String>) {
         if !self.halted.swap(true, Ordering::Relaxed) {
+            tracing::debug!(name: "destination.flow.halted", code, "flow halted: {code}");
             *lock(&self.halt) = Some(HaltInfo {
                 code: code.to_string(),
                 message: message.to_string(),
@@ -115,9 +151,38 @@ impl Flow {
         reason: &str,
         attempts: u32,
     ) {
+        self.write_dead_letter(index, record, (code, reason), attempts, &[]);
+    }
+
+    /// Counts, logs and writes one dead letter; `completed` are the
+    /// record's calls that succeeded before the one that failed.
+    fn write_dead_letter(
+        &self,
+        index: u64,
+        record: Value,
+        (code, reason): (&str, &str),
+        attempts: u32,
+        completed: &[StepDone],
+    ) {
         add(&self.counts.dead, 1);
-        self.sinks
-            .dead_letter(index, record, code, reason, attempts, &[]);
+        self.metrics.rejected(code);
+        tracing::debug!(
+            name: "destination.record.rejected",
+            index, code, attempts,
+            "record {index} dead-lettered ({code})"
+        );
+        if let Some(ok) = self
+            .sinks
+            .dead_letter(index, record, code, reason, attempts, completed)
+        {
+            self.metrics.dead_letter_written(ok);
+        }
+    }
+
+    /// `n` records were not attempted (the flow halted or stopped).
+    pub(super) fn not_attempted(&self, n: u64) {
+        add(&self.counts.not_attempted, n);
+        self.metrics.not_attempted(n);
     }
 
     /// Dead-letters a record that went through `send`; returns the journal
@@ -142,10 +207,8 @@ impl Flow {
         attempts: u32,
         completed: &[StepDone],
     ) -> Entry {
-        add(&self.counts.dead, 1);
         let record = record_value(&p.json);
-        self.sinks
-            .dead_letter(p.index, record, code, reason, attempts, completed);
+        self.write_dead_letter(p.index, record, (code, reason), attempts, completed);
         p.entry(Done::DeadLettered(code.to_string()))
     }
 

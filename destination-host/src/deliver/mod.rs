@@ -13,9 +13,11 @@
 
 mod flow;
 mod outcomes;
+mod pause;
 pub mod progress;
 mod schedule;
 mod sinks;
+mod stop;
 mod worker;
 
 use crate::input::Items;
@@ -34,7 +36,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::{Duration, Instant};
+pub use stop::StopSignal;
 use tokio::sync::mpsc;
+use tracing::Instrument as _;
 
 /// How a run behaves.
 #[derive(Clone)]
@@ -66,6 +70,14 @@ pub struct Options {
     /// First wait before re-instantiating after a trap; doubles per restart
     /// in the flow, up to 5 s.
     pub restart_backoff: Duration,
+    /// How long the origin may fail (its circuit open) before the flow
+    /// halts, the rest of its records not attempted.
+    pub max_outage: Duration,
+    /// Asks the run to stop gracefully.
+    pub stop: Option<StopSignal>,
+    /// After a stop, how long calls in flight may take to finish before the
+    /// run stops waiting for them.
+    pub grace: Duration,
 }
 
 impl std::fmt::Debug for Options {
@@ -77,6 +89,8 @@ impl std::fmt::Debug for Options {
             .field("limits", &self.limits)
             .field("journal", &self.journal)
             .field("crash_budget", &self.crash_budget)
+            .field("max_outage", &self.max_outage)
+            .field("grace", &self.grace)
             .finish_non_exhaustive()
     }
 }
@@ -103,6 +117,16 @@ impl std::fmt::Debug for JournalSpec {
 pub const DEFAULT_CONCURRENCY: usize = 8;
 /// The default crash budget: restarts a flow may make.
 pub const DEFAULT_CRASH_BUDGET: u32 = 16;
+/// The default longest outage a flow waits out: 15 minutes. Most incidents
+/// of a hosted API (a deploy, a failover, a brief overload) are over well
+/// within it, so a scheduled sync rides them out; a longer one is a real
+/// incident, and holding the flow beyond it would overlap the next scheduled
+/// run. With a journal the same command resumes where it halted.
+pub const DEFAULT_MAX_OUTAGE: Duration = Duration::from_secs(15 * 60);
+/// The default grace period after a stop: 10 s, long enough for requests in
+/// flight at Ashby's usual latency (and short of the 30 s an orchestrator
+/// usually allows between SIGTERM and SIGKILL).
+pub const DEFAULT_GRACE: Duration = Duration::from_secs(10);
 
 impl Default for Options {
     fn default() -> Options {
@@ -119,6 +143,9 @@ impl Default for Options {
             responses_url: None,
             crash_budget: DEFAULT_CRASH_BUDGET,
             restart_backoff: Duration::from_millis(50),
+            max_outage: DEFAULT_MAX_OUTAGE,
+            stop: None,
+            grace: DEFAULT_GRACE,
         }
     }
 }
@@ -148,6 +175,11 @@ pub struct Summary {
     pub rate_limited_partner: u64,
     /// Times a trapped component instance was replaced.
     pub plugin_restarts: u64,
+    /// Times the flow paused because the origin was failing (its circuit
+    /// opened).
+    pub outage_pauses: u64,
+    /// Time spent paused, in ms.
+    pub outage_ms: u64,
     /// Records per field name that the destination does not know (sent,
     /// dropped or refused as its config says; each record counted once).
     pub unknown_fields: BTreeMap<String, u64>,
@@ -183,6 +215,11 @@ pub struct Report {
     pub responses: Vec<Value>,
     /// The configure summary's warnings.
     pub warnings: Vec<String>,
+    /// Whether the run stopped because [`Options::stop`] was given.
+    pub stopped: bool,
+    /// Set when writing an output file failed during the run (the summary
+    /// is still complete).
+    pub output_error: Option<String>,
 }
 
 /// A run set up and ready to read its input.
@@ -202,6 +239,19 @@ pub async fn run(
     items: Items,
     opts: Options,
 ) -> anyhow::Result<Report> {
+    let span = tracing::info_span!("destination.flow", flow = %tenant.name);
+    run_in_span(sandbox, tenant, config, items, opts)
+        .instrument(span)
+        .await
+}
+
+async fn run_in_span(
+    sandbox: &Sandbox,
+    tenant: &Tenant,
+    config: &str,
+    items: Items,
+    opts: Options,
+) -> anyhow::Result<Report> {
     let start = Instant::now();
     let s = start_run(sandbox, tenant, config, opts).await?;
     let (job_tx, job_rx) = mpsc::unbounded_channel::<worker::Job>();
@@ -211,38 +261,94 @@ pub async fn run(
     for guest in s.guests {
         let (flow, rx, tx) = (s.flow.clone(), job_rx.clone(), job_tx.clone());
         let (sandbox, tenant, config) = (sandbox.clone(), tenant.clone(), config.to_string());
-        workers.spawn(async move {
-            let make = worker::Make {
-                sandbox: &sandbox,
-                tenant: &tenant,
-                config: &config,
-            };
-            worker::worker(guest, make, flow, rx, tx).await;
-        });
+        workers.spawn(
+            async move {
+                let make = worker::Make {
+                    sandbox: &sandbox,
+                    tenant: &tenant,
+                    config: &config,
+                };
+                worker::worker(guest, make, flow, rx, tx).await;
+            }
+            .in_current_span(),
+        );
     }
     let flow = s.flow;
-    let progress = progress::Reporter::new(flow.opts.progress.clone(), flow.opts.total_hint);
-    let fed = schedule::feed(&flow, items, &s.earlier, s.chunk_size, &job_tx, &progress).await;
-    // Wait until every record handed out has come back.
-    let _all = flow
-        .outstanding
-        .acquire_many(flow.in_flight_cap as u32)
-        .await
-        .context("internal: the delivery queue closed early")?;
+    let progress = Arc::new(progress::Reporter::new(
+        flow.opts.progress.clone(),
+        flow.opts.total_hint,
+    ));
+    // Reports keep coming while the last records wait out their retries.
+    let ticker = progress.wanted().then(|| {
+        let (flow, progress) = (flow.clone(), progress.clone());
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(progress::EVERY).await;
+                progress.tick_again(&flow);
+            }
+        })
+    });
+    let all_back = async {
+        schedule::feed(&flow, items, &s.earlier, s.chunk_size, &job_tx, &progress).await;
+        // Wait until every record handed out has come back.
+        flow.outstanding
+            .acquire_many(flow.in_flight_cap as u32)
+            .await
+            .map(|p| p.forget())
+            .context("internal: the delivery queue closed early")
+    };
+    let all = tokio::select! {
+        r = all_back => r,
+        () = grace_over(&flow) => {
+            workers.abort_all();
+            give_up_in_flight(&flow);
+            Ok(())
+        }
+    };
+    if let Some(t) = ticker {
+        t.abort();
+    }
+    all?;
     for _ in 0..concurrency {
         let _ = job_tx.send(None);
     }
     while workers.join_next().await.is_some() {}
-    progress.finish(&flow, fed.input);
+    progress.finish(&flow, flow.counts.input.load(Relaxed));
     let webhook = flow.sinks.finish_webhook().await;
-    flow.sinks.close()?;
-    let summary = summarise(&flow, &fed, webhook, start);
+    let output_error = flow.sinks.close().err().map(|e| format!("{e:#}"));
+    let summary = summarise(&flow, webhook, start);
     Ok(Report {
         summary,
         halt: flow.halt_info(),
         responses: flow.sinks.take_responses(),
         warnings: s.warnings,
+        stopped: flow.stopping(),
+        output_error,
     })
+}
+
+/// Resolves when a stop was given and the grace period after it is over.
+async fn grace_over(flow: &Flow) {
+    match &flow.opts.stop {
+        Some(stop) => {
+            stop.given().await;
+            tokio::time::sleep(flow.opts.grace).await;
+        }
+        None => std::future::pending().await,
+    }
+}
+
+/// The grace period is over: what has not finished is not attempted (the
+/// journal has not recorded it, so a resumed run sends it).
+fn give_up_in_flight(flow: &Flow) {
+    let c = &flow.counts;
+    let finished = c.delivered.load(Relaxed) + c.dead.load(Relaxed) + c.not_attempted.load(Relaxed);
+    let rest = c.input.load(Relaxed).saturating_sub(finished);
+    tracing::warn!(
+        "warning: {rest} record(s) still in flight after the {:?} grace period were not attempted",
+        flow.opts.grace
+    );
+    flow::add(&c.not_attempted, rest);
 }
 
 /// Configures one instance first (a refused config stops the run before any
@@ -280,7 +386,13 @@ async fn start_run(
     let in_flight_cap = (concurrency * chunk_size * 4).max(64);
     let sinks = Sinks::open(&opts.dead_letter, &opts.responses, journal, webhook)?;
     Ok(Started {
-        flow: Arc::new(Flow::new(opts, sinks, in_flight_cap)),
+        flow: Arc::new(Flow::new(
+            opts,
+            sinks,
+            in_flight_cap,
+            crate::circuit::for_origin(&tenant.origin),
+            sandbox.metrics().flow(&tenant.name),
+        )),
         guests,
         earlier,
         chunk_size,
@@ -290,7 +402,10 @@ async fn start_run(
 
 /// Opens the journal, refusing it if it belongs to another config or the
 /// input changed under it, before anything is sent; returns the records an
-/// earlier run finished.
+/// earlier run finished: those the journal holds, and those whose dead
+/// letter is in the dead-letter file though a kill came before their
+/// journal line (a dead letter is only ever written for a final outcome),
+/// so a resumed run never writes a second dead letter for a record.
 async fn open_journal(
     opts: &Options,
     config: &str,
@@ -298,33 +413,40 @@ async fn open_journal(
     let Some(spec) = &opts.journal else {
         return Ok((None, HashMap::new()));
     };
+    let resuming = spec.path.exists();
     let j = Journal::open(&spec.path, config)?;
     let items = (spec.reopen)().context("reading the input again to check the journal")?;
     let mut j = tokio::task::spawn_blocking(move || j.verify(items).map(|_| j))
         .await
         .context("internal: the journal check stopped")??;
-    let earlier = j.take_done();
+    let mut earlier = j.take_done();
+    if let Some(path) = opts.dead_letter.as_ref().filter(|_| resuming) {
+        for (index, code) in sinks::dead_lettered(path) {
+            earlier.entry(index).or_insert(journal::Entry {
+                index,
+                hash: String::new(),
+                done: journal::Done::DeadLettered(code),
+            });
+        }
+    }
     Ok((Some(j), earlier))
 }
 
-fn summarise(
-    flow: &Flow,
-    fed: &schedule::Fed,
-    webhook: Option<(u64, u64)>,
-    start: Instant,
-) -> Summary {
+fn summarise(flow: &Flow, webhook: Option<(u64, u64)>, start: Instant) -> Summary {
     let c = &flow.counts;
     Summary {
-        input: fed.input,
+        input: c.input.load(Relaxed),
         delivered: c.delivered.load(Relaxed),
         dead_lettered: c.dead.load(Relaxed),
         not_attempted: c.not_attempted.load(Relaxed),
         requests: c.requests.load(Relaxed),
         retries: c.retries.load(Relaxed),
-        resumed: fed.resumed,
+        resumed: c.resumed.load(Relaxed),
         rate_limited: c.rate_limited.load(Relaxed),
         rate_limited_partner: c.rate_limited_partner.load(Relaxed),
         plugin_restarts: c.restarts.load(Relaxed),
+        outage_pauses: flow.outage.totals().0,
+        outage_ms: flow.outage.totals().1,
         unknown_fields: sinks::lock(&c.unknown_fields).clone(),
         responses_posted: webhook.map(|w| w.0),
         responses_failed: webhook.map(|w| w.1),

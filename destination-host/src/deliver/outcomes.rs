@@ -13,6 +13,9 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
 
+/// How often a waiting retry looks for a halt.
+const LOOK_AGAIN: Duration = Duration::from_millis(100);
+
 /// What one call's outcomes left to do.
 #[derive(Default)]
 struct Tally {
@@ -20,6 +23,11 @@ struct Tally {
     published: Vec<Exchange>,
     /// Records to send again later.
     retry_later: Vec<Pending>,
+    /// Records that failed in an outage: sent again when the circuit lets
+    /// them, their attempt not charged.
+    uncharged: Vec<Pending>,
+    /// Whether the origin's circuit is open or opened during the call.
+    outage: bool,
     /// The longest `Retry-After` among them.
     retry_after: Option<Duration>,
     /// Records that reached a final outcome (their permits come back).
@@ -38,27 +46,39 @@ pub(super) async fn handle_outcomes(
     tx: &mpsc::UnboundedSender<Job>,
     records: Vec<Pending>,
     outcomes: Vec<RecordOutcome>,
+    opened_before: u64,
 ) {
-    let mut by_index: HashMap<u64, (Outcome, Vec<String>)> = outcomes
-        .into_iter()
-        .map(|o| (o.index, (o.outcome, o.unknown_fields)))
-        .collect();
-    let mut t = Tally::default();
+    let mut by_index = outcomes_by_index(&records, outcomes);
+    let st = flow.circuit.state();
+    let mut t = Tally {
+        outage: st.open || st.opened != opened_before,
+        ..Tally::default()
+    };
     for mut p in records {
-        p.attempts += 1;
         let Some((outcome, unknown)) = by_index.remove(&p.index) else {
-            let why = "the plugin returned no outcome for this record";
-            let e = flow.dead_letter_pending(&p, "plugin_error", why, p.attempts);
+            // Nothing says whether it reached the remote: dead-lettered, so
+            // it is neither lost nor sent again on its own.
+            let why = "plugin fault: the plugin returned no outcome for this record";
+            let e = flow.dead_letter_pending(&p, "plugin_fault", why, p.attempts + 1);
             t.finished.push(e);
             t.done += 1;
             continue;
         };
-        if p.attempts == 1 {
-            flow.count_unknown(&unknown);
+        if was_sent(&outcome) {
+            if p.attempts == 0 {
+                // Each record's unknown fields count once, not per attempt.
+                flow.count_unknown(&unknown);
+            }
+            if p.attempts > 0 {
+                add(&flow.counts.retries, 1);
+                flow.metrics.retried(1);
+            }
+            p.attempts += 1;
         }
         match outcome {
             Outcome::Delivered(d) => {
                 add(&flow.counts.delivered, 1);
+                flow.metrics.sent();
                 note_steps(&mut t.published, d.completed);
                 note_exchange(&mut t.published, Some(d.exchange));
                 t.finished.push(p.entry(Done::Delivered));
@@ -76,7 +96,7 @@ pub(super) async fn handle_outcomes(
                 note_steps(&mut t.published, h.completed);
                 flow.halt(&h.code, &h.message, h.permission.clone());
                 guest.halt_http();
-                add(&flow.counts.not_attempted, 1);
+                flow.not_attempted(1);
                 t.done += 1;
             }
             Outcome::Retry(r) => on_retry(flow, &mut t, p, r),
@@ -86,11 +106,52 @@ pub(super) async fn handle_outcomes(
     flow.sinks.commit(t.finished);
     flow.release(t.done);
     schedule_retry(flow, tx, t.retry_later, t.retry_after);
+    if !t.uncharged.is_empty() {
+        let _ = tx.send(Some(t.uncharged));
+    }
+}
+
+/// Whether an outcome stands for a request that was sent. A `deferred`
+/// retry without an exchange was held back by the plugin (the remote had
+/// asked to slow down): it costs no attempt.
+fn was_sent(outcome: &Outcome) -> bool {
+    !matches!(outcome, Outcome::Retry(r) if r.code == DEFERRED && r.exchange.is_none())
+}
+
+/// The retry code of a record the plugin did not send.
+const DEFERRED: &str = "deferred";
+
+/// The outcomes keyed by index. An outcome for a record the call did not
+/// carry, or a second outcome for one record, is a plugin fault: it is
+/// logged and ignored (the first outcome counts), so no record is lost or
+/// counted twice.
+fn outcomes_by_index(
+    records: &[Pending],
+    outcomes: Vec<RecordOutcome>,
+) -> HashMap<u64, (Outcome, Vec<String>)> {
+    let mut by_index = HashMap::with_capacity(outcomes.len());
+    for o in outcomes {
+        if !records.iter().any(|p| p.index == o.index) {
+            tracing::warn!(
+                "plugin fault: an outcome for record {}, which this call did not carry: ignored",
+                o.index
+            );
+        } else if let std::collections::hash_map::Entry::Vacant(v) = by_index.entry(o.index) {
+            v.insert((o.outcome, o.unknown_fields));
+        } else {
+            tracing::warn!(
+                "plugin fault: a second outcome for record {}: ignored, the first one counts",
+                o.index
+            );
+        }
+    }
+    by_index
 }
 
 /// A transient failure: counted, then retried later or, out of attempts,
 /// dead-lettered `retries_exhausted`.
-fn on_retry(flow: &Flow, t: &mut Tally, p: Pending, r: Retry) {
+fn on_retry(flow: &Flow, t: &mut Tally, mut p: Pending, r: Retry) {
+    p.maybe_applied |= r.maybe_applied;
     if r.code.starts_with("rate_limited")
         && let Some(ex) = &r.exchange
         && !t.limited.contains(&ex.request.records)
@@ -106,8 +167,18 @@ fn on_retry(flow: &Flow, t: &mut Tally, p: Pending, r: Retry) {
         note_exchange(&mut t.published, r.exchange.clone());
     }
     if flow.halted() {
-        add(&flow.counts.not_attempted, 1);
+        flow.not_attempted(1);
         t.done += 1;
+    } else if t.outage {
+        // The origin's failure, not the record's: this attempt is not charged
+        // (a deferral was not counted as one).
+        if !(r.code == DEFERRED && r.exchange.is_none()) {
+            p.attempts = p.attempts.saturating_sub(1);
+        }
+        if flow.circuit.is_open() {
+            flow.outage.paused(&r.message);
+        }
+        t.uncharged.push(p);
     } else if p.attempts >= flow.opts.retry.max_attempts {
         let why = format!(
             "gave up after {} attempts; last error {}: {}",
@@ -130,8 +201,11 @@ async fn publish(guest: &mut Guest, flow: &Flow, exchanges: Vec<Exchange>) {
         match guest.on_response(ex).await {
             Ok(Ok(Some(text))) => flow.sinks.publish(record_value(&text)),
             Ok(Ok(None)) => {}
-            Ok(Err(e)) => tracing::warn!("on-response refused an exchange: {e:?}"),
-            Err(f) => tracing::warn!("on-response faulted: {f}"),
+            Ok(Err(e)) => tracing::warn!(
+                name: "destination.plugin.on_response_refused",
+                "on-response refused an exchange: {e:?}"
+            ),
+            Err(f) => tracing::warn!(name: "destination.plugin.fault", "on-response faulted: {f}"),
         }
     }
 }
@@ -139,7 +213,7 @@ async fn publish(guest: &mut Guest, flow: &Flow, exchanges: Vec<Exchange>) {
 /// Puts records back on the queue after the backoff (never sooner than the
 /// longest `Retry-After` among them).
 fn schedule_retry(
-    flow: &Flow,
+    flow: &Arc<Flow>,
     tx: &mpsc::UnboundedSender<Job>,
     records: Vec<Pending>,
     retry_after: Option<Duration>,
@@ -147,12 +221,26 @@ fn schedule_retry(
     if records.is_empty() {
         return;
     }
-    let attempts = records.iter().map(|p| p.attempts).max().unwrap_or(1);
+    let attempts = records.iter().map(|p| p.attempts).max().unwrap_or(1).max(1);
     let delay = flow.opts.retry.backoff(attempts, retry_after);
-    add(&flow.counts.retries, records.len() as u64);
-    let tx = tx.clone();
+    let n = records.len() as u64;
+    add(&flow.counts.retrying, n);
+    tracing::debug!(
+        name: "destination.record.retry_scheduled",
+        records = n, delay_seconds = delay.as_secs_f64(),
+        "{n} record(s) to be sent again in {delay:?}"
+    );
+    let (tx, flow) = (tx.clone(), flow.clone());
     tokio::spawn(async move {
-        tokio::time::sleep(delay).await;
+        // A halt or a stop cuts the wait short: the records come back at once
+        // (to be reported not attempted).
+        let until = tokio::time::Instant::now() + delay;
+        while !flow.halted() && tokio::time::Instant::now() < until {
+            tokio::time::sleep_until(until.min(tokio::time::Instant::now() + LOOK_AGAIN)).await;
+        }
+        flow.counts
+            .retrying
+            .fetch_sub(n, std::sync::atomic::Ordering::Relaxed);
         let _ = tx.send(Some(records));
     });
 }

@@ -3,6 +3,7 @@
 //! library draws nothing; the CLI renders it.
 
 use super::flow::Flow;
+use std::sync::atomic::AtomicU64;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -25,6 +26,8 @@ pub struct Progress {
     pub not_attempted: u64,
     /// Re-sends so far.
     pub retries: u64,
+    /// Records waiting out a backoff before their next attempt, now.
+    pub retrying: u64,
     /// 429 answers so far.
     pub rate_limited: u64,
     /// Time since the run started.
@@ -49,6 +52,7 @@ pub(super) struct Reporter {
     total: Option<u64>,
     start: Instant,
     last: Mutex<Instant>,
+    read: AtomicU64,
 }
 
 impl Reporter {
@@ -58,6 +62,7 @@ impl Reporter {
             total,
             start: Instant::now(),
             last: Mutex::new(Instant::now()),
+            read: AtomicU64::new(0),
         }
     }
 
@@ -70,14 +75,27 @@ impl Reporter {
             dead_lettered: c.dead.load(Relaxed),
             not_attempted: c.not_attempted.load(Relaxed),
             retries: c.retries.load(Relaxed),
+            retrying: c.retrying.load(Relaxed),
             rate_limited: c.rate_limited.load(Relaxed),
             elapsed: self.start.elapsed(),
             finished,
         }
     }
 
+    /// Whether anyone listens.
+    pub(super) fn wanted(&self) -> bool {
+        self.f.is_some()
+    }
+
+    /// Reports if [`EVERY`] has passed since the last report, with the
+    /// positions read so far as the reader last said.
+    pub(super) fn tick_again(&self, flow: &Flow) {
+        self.tick(flow, self.read.load(Relaxed));
+    }
+
     /// Reports if [`EVERY`] has passed since the last report.
     pub(super) fn tick(&self, flow: &Flow, read: u64) {
+        self.read.store(read, Relaxed);
         let Some(f) = &self.f else { return };
         let mut last = super::sinks::lock(&self.last);
         if last.elapsed() >= EVERY {

@@ -18,14 +18,6 @@ const READ_AHEAD: usize = 1024;
 /// How long a partial chunk waits for more input before it is sent anyway.
 const PARTIAL_CHUNK_WAIT: Duration = Duration::from_millis(20);
 
-/// What the reader side counted.
-pub(super) struct Fed {
-    /// Input positions read.
-    pub(super) input: u64,
-    /// Of those, finished by an earlier run (per the journal).
-    pub(super) resumed: u64,
-}
-
 /// Reads every item and hands the records to the workers in chunks of
 /// `chunk_size`; `earlier` are the journal's finished records.
 pub(super) async fn feed(
@@ -35,7 +27,7 @@ pub(super) async fn feed(
     chunk_size: usize,
     jobs: &mpsc::UnboundedSender<Job>,
     progress: &Reporter,
-) -> Fed {
+) {
     let (item_tx, mut item_rx) = mpsc::channel::<InputItem>(READ_AHEAD);
     let reader = std::thread::spawn(move || {
         for item in items {
@@ -45,10 +37,7 @@ pub(super) async fn feed(
         }
     });
     let journaling = flow.sinks.journaling();
-    let mut fed = Fed {
-        input: 0,
-        resumed: 0,
-    };
+    let mut read = 0;
     let mut chunk: Vec<Pending> = Vec::new();
     loop {
         let item = tokio::select! {
@@ -60,11 +49,13 @@ pub(super) async fn feed(
             }
         };
         let Some(item) = item else { break };
-        fed.input += 1;
-        progress.tick(flow, fed.input);
+        read += 1;
+        add(&flow.counts.input, 1);
+        flow.metrics.received(1);
+        progress.tick(flow, read);
         if let Some(e) = earlier.get(&item.index()) {
             // An earlier run finished this record: count it, send nothing.
-            fed.resumed += 1;
+            add(&flow.counts.resumed, 1);
             match e.done {
                 Done::Delivered => add(&flow.counts.delivered, 1),
                 Done::DeadLettered(_) => add(&flow.counts.dead, 1),
@@ -82,7 +73,6 @@ pub(super) async fn feed(
     }
     flush(flow, jobs, &mut chunk).await;
     let _ = reader.join();
-    fed
 }
 
 /// A bad item is dead-lettered (and journaled); after a halt a record is
@@ -104,7 +94,7 @@ fn admit(flow: &Flow, item: InputItem, hash: Option<String>) -> Option<Pending> 
             None
         }
         InputItem::Record { .. } if flow.halted() => {
-            add(&flow.counts.not_attempted, 1);
+            flow.not_attempted(1);
             None
         }
         InputItem::Record { index, json } => Some(Pending {
@@ -112,6 +102,7 @@ fn admit(flow: &Flow, item: InputItem, hash: Option<String>) -> Option<Pending> 
             json,
             hash,
             attempts: 0,
+            maybe_applied: false,
         }),
     }
 }

@@ -52,7 +52,8 @@ impl Sinks {
 
     /// Writes one dead letter: `{index, record, code, reason, attempts}`,
     /// plus `completed` (`[{endpoint, id}]`, the record's calls that
-    /// succeeded before the failure) when there are any.
+    /// succeeded before the failure) when there are any. Returns whether
+    /// the line was written, or `None` without a file.
     pub(super) fn dead_letter(
         &self,
         index: u64,
@@ -61,7 +62,7 @@ impl Sinks {
         reason: &str,
         attempts: u32,
         completed: &[StepDone],
-    ) {
+    ) -> Option<bool> {
         let mut line = json!({
             "index": index, "record": record, "code": code, "reason": reason, "attempts": attempts,
         });
@@ -71,16 +72,17 @@ impl Sinks {
                 .map(|s| json!({"endpoint": s.exchange.request.path, "id": s.id}))
                 .collect();
         }
-        self.write_line(&self.dead_letter, &line);
+        self.write_line(&self.dead_letter, &line)
     }
 
-    fn write_line(&self, w: &Out, v: &Value) {
+    fn write_line(&self, w: &Out, v: &Value) -> Option<bool> {
         let mut g = lock(w);
-        if let Some(w) = g.as_mut()
-            && let Err(e) = writeln!(w, "{v}")
-        {
+        let w = g.as_mut()?;
+        if let Err(e) = writeln!(w, "{v}") {
             *lock(&self.write_error) = Some(e.to_string());
+            return Some(false);
         }
+        Some(true)
     }
 
     /// Publishes one response record: the file, the webhook, the list.
@@ -146,6 +148,25 @@ impl Sinks {
     pub(super) fn take_responses(&self) -> Vec<Value> {
         std::mem::take(&mut *lock(&self.responses))
     }
+}
+
+/// The `(index, code)` of every complete line of an existing dead-letter
+/// file (none if it does not exist); a torn or foreign line is skipped.
+pub(super) fn dead_lettered(path: &std::path::Path) -> Vec<(u64, String)> {
+    use std::io::BufRead as _;
+    let Ok(f) = File::open(path) else {
+        return Vec::new();
+    };
+    std::io::BufReader::new(f)
+        .lines()
+        .map_while(Result::ok)
+        .filter_map(|l| {
+            let v: Value = serde_json::from_str(&l).ok()?;
+            let index = v.get("index")?.as_u64()?;
+            let code = v.get("code")?.as_str()?.to_string();
+            Some((index, code))
+        })
+        .collect()
 }
 
 /// Opens an output file: truncated, or appended to.

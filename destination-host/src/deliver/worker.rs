@@ -4,6 +4,7 @@
 
 use super::flow::{Flow, Pending, add};
 use super::outcomes::handle_outcomes;
+use super::pause::{Gate, gate};
 use crate::sandbox::{Guest, GuestFault, InputRecord, RecordOutcome, Sandbox, Tenant};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -38,21 +39,68 @@ pub(super) async fn worker(
         let job = { rx.lock().await.recv().await };
         let Some(Some(records)) = job else { return };
         let n = records.len();
-        if flow.halted() {
-            add(&flow.counts.not_attempted, n as u64);
-            flow.release(n);
-            continue;
+        let (records, probe, _permit) = match gate(&flow).await {
+            Gate::Halted => {
+                flow.not_attempted(n as u64);
+                flow.release(n);
+                continue;
+            }
+            Gate::Go(permit) => (records, false, permit),
+            Gate::Probe(permit) => (probe_one(records, &tx), true, permit),
+        };
+        let opened = flow.circuit.state().opened;
+        guest.set_probe(probe);
+        let caught =
+            crate::unwind::caught(run_job(&mut guest, &make, &flow, &tx, records, opened)).await;
+        guest.set_probe(false);
+        if probe {
+            flow.circuit.end_probe();
         }
-        match call_send(&mut guest, &flow, &records).await {
-            Ok(outcomes) => handle_outcomes(&mut guest, &flow, &tx, records, outcomes).await,
-            Err(fault) => {
-                tracing::warn!(tenant = %make.tenant.name, "plugin fault in tenant {}: {fault}", make.tenant.name);
-                if let Some(fresh) = one_by_one(&make, &flow, &tx, records, fault).await {
-                    guest = fresh;
-                }
+        if let Err(panic) = caught {
+            // A host bug outside any guest call (those are caught in the
+            // sandbox and are plugin faults): the flow stops, and the job's
+            // permits come back so the run still ends with a summary.
+            let why = format!(
+                "the host panicked handling a call: {}",
+                crate::text::one_line(&panic)
+            );
+            tracing::error!("{why}");
+            flow.halt("host_fault", &why, None);
+            flow.not_attempted(n as u64);
+            flow.release(n);
+        }
+    }
+}
+
+/// One job: `send`, then the policy on its outcomes, or fault containment.
+/// `opened` is the circuit's open count when the call started.
+async fn run_job(
+    guest: &mut Guest,
+    make: &Make<'_>,
+    flow: &Arc<Flow>,
+    tx: &mpsc::UnboundedSender<Job>,
+    records: Vec<Pending>,
+    opened: u64,
+) {
+    match call_send(guest, flow, &records).await {
+        Ok(outcomes) => handle_outcomes(guest, flow, tx, records, outcomes, opened).await,
+        Err(fault) => {
+            let tenant = crate::text::one_line(&make.tenant.name);
+            tracing::warn!(tenant = %tenant, "plugin fault in tenant {tenant}: {fault}");
+            if let Some(fresh) = one_by_one(make, flow, tx, records, fault).await {
+                *guest = fresh;
             }
         }
     }
+}
+
+/// A probe is one record: the rest of the job goes back on the queue.
+fn probe_one(mut records: Vec<Pending>, tx: &mpsc::UnboundedSender<Job>) -> Vec<Pending> {
+    let rest = records.split_off(1.min(records.len()));
+    if !rest.is_empty() {
+        let _ = tx.send(Some(rest));
+    }
+    records
 }
 
 /// After a fault: a fresh instance, then each record alone, once; a record
@@ -75,12 +123,16 @@ async fn one_by_one(
     let mut records = records.into_iter();
     while let Some(p) = records.next() {
         match call_send(&mut guest, flow, std::slice::from_ref(&p)).await {
-            Ok(outcomes) => handle_outcomes(&mut guest, flow, tx, vec![p], outcomes).await,
+            Ok(outcomes) => {
+                let opened = flow.circuit.state().opened;
+                handle_outcomes(&mut guest, flow, tx, vec![p], outcomes, opened).await
+            }
             Err(f2) => {
+                let tenant = crate::text::one_line(&make.tenant.name);
                 tracing::warn!(
-                    tenant = %make.tenant.name,
-                    "plugin fault in tenant {} on record {} alone: {f2}",
-                    make.tenant.name, p.index
+                    tenant = %tenant,
+                    "plugin fault in tenant {tenant} on record {} alone: {f2}",
+                    p.index
                 );
                 let e =
                     flow.dead_letter_pending(&p, "plugin_fault", &f2.to_string(), p.attempts + 1);
@@ -139,9 +191,9 @@ async fn restart(make: &Make<'_>, flow: &Flow, fault: &GuestFault) -> Result<Gue
 fn give_up(flow: &Flow, records: Vec<Pending>, why: &str) {
     let n = records.len();
     if n > 0 {
-        tracing::warn!("{n} record(s) not attempted: {why}");
+        tracing::warn!(name: "destination.flow.stopped", "{n} record(s) not attempted: {why}");
     }
-    add(&flow.counts.not_attempted, n as u64);
+    flow.not_attempted(n as u64);
     flow.release(n);
 }
 
@@ -156,14 +208,23 @@ async fn call_send(
         .map(|p| InputRecord {
             index: p.index,
             json: p.json.clone(),
+            maybe_applied: p.maybe_applied,
         })
         .collect();
+    guest.set_resend_count(records.iter().map(|p| p.attempts).max().unwrap_or(0));
     let before = guest.stats().requests.load(Ordering::Relaxed);
     let result = guest.send(input).await;
     let after = guest.stats().requests.load(Ordering::Relaxed);
     add(&flow.counts.requests, after - before);
     match result? {
         Ok(outcomes) => Ok(outcomes),
-        Err(e) => Err(GuestFault(format!("send refused the call: {e:?}"))),
+        Err(e) => {
+            flow.metrics
+                .plugin_fault(crate::metrics::FaultKind::CallRefused);
+            Err(GuestFault(format!(
+                "send refused the call: {}",
+                crate::text::one_line(&format!("{e:?}"))
+            )))
+        }
     }
 }

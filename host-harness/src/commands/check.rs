@@ -2,7 +2,8 @@
 //! prints a table; and the `auth` preflight `send` and `replay` run before
 //! any write to a real origin.
 
-use super::{load_sandbox, read_config, tenant_for};
+use super::{config, load_sandbox, tenant_for};
+use crate::out;
 use destination_host::sandbox::{CheckReport, CheckStatus, Limits, Sandbox, Tenant};
 use std::path::{Path, PathBuf};
 
@@ -14,23 +15,31 @@ pub async fn run(
     plugin: &Option<PathBuf>,
 ) -> anyhow::Result<u8> {
     let runtime = load_sandbox(plugin)?;
-    let config = read_config(config, false)?;
+    let config = config::read(config, false)?;
     let (tenant, _mock) = tenant_for(base_url)?;
     let (mut guest, _) = runtime
         .configured(&tenant, &Limits::default(), &config)
         .await?;
     let reports = guest.run_checks(None).await?;
-    println!("{:<12} {:<8} {:<32} MESSAGE", "CHECK", "STATUS", "CODE");
+    // The names, codes and messages are the guest's (and Ashby's) text:
+    // `out` escapes them.
+    out::line(format!(
+        "{:<12} {:<8} {:<32} MESSAGE",
+        "CHECK", "STATUS", "CODE"
+    ))?;
     for r in &reports {
-        println!(
+        out::line(format!(
             "{:<12} {:<8} {:<32} {}",
             r.name,
             status(r.status),
             r.code,
             r.message
-        );
+        ))?;
         if !r.action.is_empty() {
-            println!("{:<12} {:<8} {:<32} what to do: {}", "", "", "", r.action);
+            out::line(format!(
+                "{:<12} {:<8} {:<32} what to do: {}",
+                "", "", "", r.action
+            ))?;
         }
     }
     Ok(if reports.iter().any(|r| r.status == CheckStatus::Failed) {

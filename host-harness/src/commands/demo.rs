@@ -1,10 +1,13 @@
 //! The main job on the embedded default: a chained flow against the
-//! embedded mock Ashby, from `examples/demo/`. Candidates are created; their
-//! ids, captured through the response webhook, become applications to a job
-//! (rename and defaults do the shaping), get custom field values, the
-//! applications move to the screen stage with a custom field of their own
-//! (update-application: application.changeStage then customField.setValues
-//! per record), and one application gets an offer process.
+//! embedded mock Ashby, from the configs and input of `examples/demo/`
+//! (embedded in the binary, so an installed copy runs anywhere). Candidates
+//! are created; their ids, captured through the response webhook, become
+//! applications to a job (rename and defaults do the shaping), get custom
+//! field values, the applications move to the screen stage with a custom
+//! field of their own (update-application: application.changeStage then
+//! customField.setValues per record), and one application gets an offer
+//! process. Inputs and outputs go to `--out DIR`, or to a temporary folder
+//! removed at the end unless `--keep`.
 
 use anyhow::Context as _;
 use destination_host::deliver::{self, Options, Report};
@@ -14,7 +17,7 @@ use destination_host::sandbox::{Sandbox, Tenant};
 use destination_host::secret::ApiKey;
 use mock_ashby::{MockAshby, MockConfig};
 use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 struct Step {
     name: &'static str,
@@ -58,45 +61,85 @@ const STEPS: &[Step] = &[
     },
 ];
 
-fn find_dir(dir: &Path) -> PathBuf {
-    if dir.exists() {
-        return dir.to_path_buf();
+/// The demo's files, embedded at build time.
+const FILES: &[(&str, &str)] = &[
+    (
+        "candidates.jsonl",
+        include_str!("../../../examples/demo/candidates.jsonl"),
+    ),
+    (
+        "create-candidate.json",
+        include_str!("../../../examples/demo/create-candidate.json"),
+    ),
+    (
+        "create-application.json",
+        include_str!("../../../examples/demo/create-application.json"),
+    ),
+    (
+        "set-custom-field-values.json",
+        include_str!("../../../examples/demo/set-custom-field-values.json"),
+    ),
+    (
+        "update-application.json",
+        include_str!("../../../examples/demo/update-application.json"),
+    ),
+    (
+        "start-offer-process.json",
+        include_str!("../../../examples/demo/start-offer-process.json"),
+    ),
+];
+
+/// One of the embedded files.
+fn file(name: &str) -> anyhow::Result<&'static str> {
+    FILES
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, text)| *text)
+        .with_context(|| format!("internal: the demo has no {name}"))
+}
+
+/// Where the demo writes: `--out DIR` (created), or a new temporary folder
+/// (removed when the guard drops, unless kept).
+fn out_dir(
+    out: Option<PathBuf>,
+    keep: bool,
+) -> anyhow::Result<(PathBuf, Option<tempfile::TempDir>)> {
+    if let Some(dir) = out {
+        std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+        return Ok((dir, None));
     }
-    // Run from elsewhere than the workspace root: use the repository's copy.
-    let fallback = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(dir);
-    if fallback.exists() {
-        fallback
-    } else {
-        dir.to_path_buf()
+    let tmp = tempfile::Builder::new()
+        .prefix("ashby-demo-")
+        .tempdir()
+        .context("creating a temporary folder")?;
+    if keep {
+        return Ok((tmp.keep(), None));
     }
+    Ok((tmp.path().to_path_buf(), Some(tmp)))
 }
 
 /// Runs the demo with `runtime`'s component; returns the exit code.
-pub async fn run(dir: &Path, runtime: Sandbox) -> anyhow::Result<u8> {
-    let dir = find_dir(dir);
+pub async fn run(out: Option<PathBuf>, keep: bool, runtime: Sandbox) -> anyhow::Result<u8> {
+    let kept = out.is_some() || keep;
+    let (out, _guard) = out_dir(out, keep)?;
     let mock = MockAshby::start(MockConfig::default()).context("starting the embedded mock")?;
-    eprintln!(
-        "demo: embedded mock Ashby at {} (examples from {})",
-        mock.base_url(),
-        dir.display()
-    );
+    tracing::info!("demo: embedded mock Ashby at {}", mock.base_url());
     let tenant = Tenant {
         name: "demo".into(),
         origin: Origin::parse(&mock.base_url())?,
         key: ApiKey::new(mock.api_key())?,
     };
-    let out = std::env::temp_dir().join(format!("ashby-demo-{}", std::process::id()));
-    std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
+    let candidates = out.join("candidates.jsonl");
+    std::fs::write(&candidates, file("candidates.jsonl")?)
+        .with_context(|| format!("writing {}", candidates.display()))?;
 
     let mut reports: Vec<Report> = Vec::new();
     let mut rows = Vec::new();
     let mut worst = 0u8;
     for (i, step) in STEPS.iter().enumerate() {
-        let config_path = dir.join(step.config);
-        let config = std::fs::read_to_string(&config_path)
-            .with_context(|| format!("reading {}", config_path.display()))?;
+        let config = file(step.config)?;
         let input_path = match step.input_from {
-            None => dir.join("candidates.jsonl"),
+            None => candidates.clone(),
             Some(prev) => {
                 let p = out.join(format!("step{}-input.jsonl", i + 1));
                 let mut f = std::fs::File::create(&p)?;
@@ -116,17 +159,20 @@ pub async fn run(dir: &Path, runtime: Sandbox) -> anyhow::Result<u8> {
             responses: Some(out.join(format!("step{}-responses.jsonl", i + 1))),
             ..Options::default()
         };
-        let report = deliver::run(&runtime, &tenant, &config, input::open(&input_path)?, opts)
+        let report = deliver::run(&runtime, &tenant, config, input::open(&input_path)?, opts)
             .await
             .with_context(|| format!("step {} ({})", i + 1, step.name))?;
-        let template = serde_json::from_str::<serde_json::Value>(&config)
+        let template = serde_json::from_str::<serde_json::Value>(config)
             .ok()
             .and_then(|v| v["template"].as_str().map(String::from))
             .unwrap_or_default();
         let ids: Vec<String> = report
             .responses
             .iter()
-            .filter_map(|r| r["id"].as_str().map(|s| s[..8.min(s.len())].to_string()))
+            .filter_map(|r| {
+                let first: String = r["id"].as_str()?.chars().take(8).collect();
+                Some(destination_host::text::one_line(&first).into_owned())
+            })
             .collect();
         let s = &report.summary;
         if report.halt.is_some() {
@@ -152,12 +198,12 @@ pub async fn run(dir: &Path, runtime: Sandbox) -> anyhow::Result<u8> {
         ));
         reports.push(report);
     }
-    println!(
+    crate::out::line(format!(
         "{:<2} {:<24} {:<24} {:>5} {:>9} {:>12} {:>8} {:>6}  IDS (first 8 chars)",
         "#", "STEP", "TEMPLATE", "INPUT", "DELIVERED", "DEAD-LETTERED", "REQUESTS", "MS"
-    );
+    ))?;
     for r in rows {
-        println!("{r}");
+        crate::out::line(r)?;
     }
     let state = mock.state();
     let screened = state
@@ -165,16 +211,20 @@ pub async fn run(dir: &Path, runtime: Sandbox) -> anyhow::Result<u8> {
         .iter()
         .filter(|a| a["currentInterviewStage"]["id"] == mock_ashby::fixtures::SCREEN_STAGE_ID)
         .count();
-    println!(
+    crate::out::line(format!(
         "{screened} of {} applications are at the \"Recruiter screen\" stage",
         state.applications.len()
-    );
-    println!(
-        "mock Ashby now holds {} candidates, {} applications, {} offer processes; outputs in {}",
+    ))?;
+    let place = if kept {
+        format!("outputs in {}", out.display())
+    } else {
+        "outputs removed (keep them with --out DIR or --keep)".to_string()
+    };
+    crate::out::line(format!(
+        "mock Ashby now holds {} candidates, {} applications, {} offer processes; {place}",
         state.candidates.len(),
         state.applications.len(),
         state.offer_processes.len(),
-        out.display()
-    );
+    ))?;
     Ok(worst)
 }

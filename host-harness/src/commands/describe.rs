@@ -43,6 +43,6 @@ pub async fn run(plugin: &Option<PathBuf>, template: Option<String>) -> anyhow::
             .ok_or_else(|| anyhow::anyhow!("the component has no template {id:?}"))?;
         d["catalog"]["templates"] = json!([entry]);
     }
-    println!("{}", serde_json::to_string_pretty(&d)?);
+    crate::out::json(&d)?;
     Ok(0)
 }

@@ -5,6 +5,7 @@
 pub mod bench;
 pub mod check;
 pub mod component;
+pub mod config;
 pub mod demo;
 pub mod describe;
 pub mod mock;
@@ -19,30 +20,22 @@ use destination_host::sandbox::{PlannedRequest, Sandbox, Tenant};
 use destination_host::secret::{ApiKey, REDACTED_AUTHORIZATION};
 use mock_ashby::{MockAshby, MockConfig};
 use serde_json::{Value, json};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-/// The component to run: `--plugin FILE`, or the plugin built with this
+/// The plugin component, embedded in the binary so an installed copy works
+/// anywhere.
+static PLUGIN: &[u8] = include_bytes!(env!("PLUGIN_WASM"));
+
+/// The component to run: `--plugin FILE`, or the plugin built into this
 /// program.
 pub fn load_sandbox(plugin: &Option<PathBuf>) -> anyhow::Result<Sandbox> {
-    let path = plugin.as_deref().unwrap_or(Path::new(crate::PLUGIN_WASM));
-    Sandbox::from_file(path)
-}
-
-/// The config file's text; with `response_webhook`, the webhook is turned on in it
-/// (the `--responses` and `--responses-url` flags ask for it).
-pub fn read_config(path: &Path, response_webhook: bool) -> anyhow::Result<String> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read config {}", path.display()))?;
-    if !response_webhook {
-        return Ok(text);
-    }
-    match serde_json::from_str::<Value>(&text) {
-        Ok(Value::Object(mut m)) => {
-            m.insert("response_webhook".into(), Value::Bool(true));
-            Ok(Value::Object(m).to_string())
-        }
-        // Let the component explain what is wrong with it.
-        _ => Ok(text),
+    match plugin {
+        Some(path) => Sandbox::from_file(path),
+        None => Sandbox::with_options(
+            PLUGIN,
+            &destination_host::engine::SandboxOptions::from_env(),
+        )
+        .context("loading the built-in component"),
     }
 }
 

@@ -5,11 +5,12 @@
 //! [`shown_request`] shows them (`Basic ****`).
 
 use super::Ui;
+use crate::commands::sample::severity;
 use crate::commands::shown_request;
 use anyhow::Context as _;
 use destination_host::input::{self, Format, InputItem};
 use destination_host::sandbox::{
-    ConfigError, ConfigSummary, Exchange, Guest, InputRecord, Outcome, Severity, config_error_text,
+    ConfigError, ConfigSummary, Exchange, Guest, InputRecord, Outcome, config_error_text,
 };
 use serde_json::{Value, json};
 
@@ -25,20 +26,28 @@ pub fn init(ui: &Ui) -> Value {
         "config": ui.initial_config,
         "config_path": ui.args.config.as_ref().map(|p| p.display().to_string()),
         "input_path": ui.args.input.as_ref().map(|p| p.display().to_string()),
-        "input": items_json(ui.initial_records.iter().cloned()),
+        "input": ui.initial_records,
     })
 }
 
-/// `{text, name?}`: pasted or dropped records, read by the library's input
-/// reader (the format from the file name's extension, else from the text).
-pub fn records(body: &Value) -> Value {
-    let text = body["text"].as_str().unwrap_or_default();
-    let format = match body["name"].as_str().filter(|n| !n.is_empty()) {
-        Some(name) => Format::of(name.as_ref()),
-        None => Ok(sniff(text)),
+/// `{text, name?, config?}`: pasted or dropped records, read by the
+/// library's input reader (the format from the file name's extension, else
+/// from the text); without `text`, the `--input` file again. CSV cells are
+/// typed as `send` types them for `config`'s template.
+pub fn records(ui: &Ui, body: &Value) -> Value {
+    let cells = super::cell_types(ui, &body["config"]);
+    let read = match body["text"].as_str() {
+        Some(text) => {
+            let format = match body["name"].as_str().filter(|n| !n.is_empty()) {
+                Some(name) => Format::of(name.as_ref()),
+                None => Ok(sniff(text)),
+            };
+            format.and_then(|f| Ok((f, input::from_bytes(f, text.as_bytes().to_vec(), cells)?)))
+        }
+        None => super::read_input(ui, cells),
     };
-    match format.and_then(|f| input::from_bytes(f, text.as_bytes().to_vec())) {
-        Ok(items) => items_json(items.take(super::MAX_INITIAL_RECORDS)),
+    match read {
+        Ok((format, items)) => items_json(format, items.take(super::MAX_INITIAL_RECORDS)),
         Err(e) => json!({"error": format!("{e:#}"), "records": [], "bad": []}),
     }
 }
@@ -57,8 +66,10 @@ fn sniff(text: &str) -> Format {
     }
 }
 
-/// Input items as `{records: [{index, record}], bad: [{index, code, reason}]}`.
-fn items_json(items: impl Iterator<Item = InputItem>) -> Value {
+/// Input items as `{records: [{index, record}], bad: [{index, code,
+/// reason}], csv}` (`csv`: the cells are typed by the template, so the page
+/// reads them again when it changes).
+pub(super) fn items_json(format: Format, items: impl Iterator<Item = InputItem>) -> Value {
     let (mut records, mut bad) = (Vec::new(), Vec::new());
     for item in items {
         match item {
@@ -74,7 +85,7 @@ fn items_json(items: impl Iterator<Item = InputItem>) -> Value {
             } => bad.push(json!({"index": index, "code": code, "reason": reason})),
         }
     }
-    json!({"records": records, "bad": bad})
+    json!({"records": records, "bad": bad, "csv": format == Format::Csv})
 }
 
 /// A fresh instance configured with `config`, or the refusal as the page
@@ -124,6 +135,7 @@ fn input_records(list: &Value, limit: usize) -> Vec<InputRecord> {
         .map(|(i, r)| InputRecord {
             index: r["index"].as_u64().unwrap_or(i as u64),
             json: r["record"].to_string(),
+            maybe_applied: false,
         })
         .collect()
 }
@@ -161,10 +173,7 @@ async fn planned(
         .problems
         .iter()
         .map(|p| {
-            let severity = match p.severity {
-                Severity::Error => "error",
-                Severity::Warning => "warning",
-            };
+            let severity = severity(p.severity);
             json!({"index": p.index, "severity": severity, "code": p.code, "field": p.field, "message": p.message})
         })
         .collect();
@@ -189,6 +198,7 @@ pub async fn send(ui: &Ui, body: &Value) -> anyhow::Result<Value> {
     let record = InputRecord {
         index: body["index"].as_u64().unwrap_or(0),
         json: body["record"].to_string(),
+        maybe_applied: false,
     };
     let (requests, problems) = planned(ui, &mut guest, vec![record.clone()]).await?;
     let outcomes = guest

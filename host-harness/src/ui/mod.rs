@@ -15,9 +15,9 @@ mod guard;
 mod save;
 mod server;
 
-use crate::commands::{load_sandbox, tenant_for};
+use crate::commands::{config, load_sandbox, tenant_for};
 use anyhow::Context as _;
-use destination_host::input::{self, InputItem};
+use destination_host::input::{self, CellTypes};
 use destination_host::sandbox::{Limits, Sandbox, Tenant};
 use mock_ashby::MockAshby;
 use serde_json::Value;
@@ -51,8 +51,9 @@ pub struct Ui {
     args: UiArgs,
     /// The config file's JSON, when `--config` was given and readable.
     initial_config: Option<Value>,
-    /// The `--input` records, read by the library's input reader.
-    initial_records: Vec<InputItem>,
+    /// The `--input` records (as `api::items_json` shows them), read by
+    /// the library's input reader.
+    initial_records: Value,
 }
 
 /// How many `--input` records the page is given at most.
@@ -67,19 +68,20 @@ pub async fn run(args: UiArgs) -> anyhow::Result<u8> {
         Some(p) if p.exists() => Some(read_json(p)?),
         _ => None,
     };
-    let initial_records = match &args.input {
-        Some(p) => input::open(p)?.take(MAX_INITIAL_RECORDS).collect(),
-        None => Vec::new(),
-    };
-    let ui = Ui {
+    let mut ui = Ui {
         sandbox,
         description,
         tenant,
         mock,
         args,
+        initial_records: Value::Null,
         initial_config,
-        initial_records,
     };
+    if ui.args.input.is_some() {
+        let cells = cell_types(&ui, ui.initial_config.as_ref().unwrap_or(&Value::Null));
+        let (format, items) = read_input(&ui, cells)?;
+        ui.initial_records = api::items_json(format, items.take(MAX_INITIAL_RECORDS));
+    }
     let token = guard::new_token()?;
     let running = server::start(ui, token).await?;
     println!("host-harness ui: open {}", running.url());
@@ -92,6 +94,23 @@ pub async fn run(args: UiArgs) -> anyhow::Result<u8> {
         .await
         .context("waiting for Ctrl-C")?;
     Ok(0)
+}
+
+/// The CSV column types `send` would use for `config` (from the built-in
+/// catalog; none with `--plugin`).
+fn cell_types(ui: &Ui, config: &Value) -> CellTypes {
+    config::cell_types(&config.to_string(), ui.args.plugin.is_none())
+}
+
+/// The `--input` file, opened as `send` opens it, and its format.
+fn read_input(ui: &Ui, cells: CellTypes) -> anyhow::Result<(input::Format, input::Items)> {
+    let path = ui.args.input.as_ref().context("no --input was given")?;
+    let source = input::Source {
+        path: path.clone(),
+        format: None,
+        cells,
+    };
+    Ok((source.format()?, input::open_source(&source)?))
 }
 
 fn read_json(path: &std::path::Path) -> anyhow::Result<Value> {

@@ -147,7 +147,7 @@ async fn post(ui: &Ui, req: Request<Incoming>) -> Answer {
         }
     };
     let result = match path.as_str() {
-        "/api/records" => Ok(api::records(&body)),
+        "/api/records" => Ok(api::records(ui, &body)),
         "/api/sample" => api::sample(ui, &body).await,
         "/api/send" => api::send(ui, &body).await,
         "/api/save" => save::run(ui, &body).await,

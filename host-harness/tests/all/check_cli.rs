@@ -32,13 +32,14 @@ fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
-/// Granted permissions (all when `None`), the key, the exit code, what the table shows.
-type Case<'a> = (Option<&'a [&'a str]>, &'a str, i32, &'a [&'a str]);
+/// The permissions a mock grants (all when `None`), the key sent, the exit
+/// code expected and the words the table must show.
+type CheckCase<'a> = (Option<&'a [&'a str]>, &'a str, i32, &'a [&'a str]);
 
 #[test]
 fn check_prints_a_table_and_exits_2_when_a_check_fails() {
     let candidate = r#"{"template":"create-candidate"}"#;
-    let cases: [Case; 4] = [
+    let cases: [CheckCase; 4] = [
         (None, KEY, 0, &["key_accepted", "permissions_present"]),
         (
             None,

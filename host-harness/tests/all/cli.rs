@@ -10,7 +10,7 @@ use std::process::Output;
 
 const KEY: &str = "sk-test-4f1d9c2b7e8a6d5c3b2a1f0e9d8c7b6a";
 
-use crate::util::{bin, write};
+use crate::util::{bin, lines, write};
 
 fn mock_with(cfg: MockConfig) -> MockAshby {
     MockAshby::start(MockConfig {
@@ -62,14 +62,6 @@ fn ok_json(out: &Output) -> Value {
         String::from_utf8_lossy(&out.stderr)
     );
     serde_json::from_slice(&out.stdout).unwrap()
-}
-
-fn lines(p: &Path) -> Vec<Value> {
-    std::fs::read_to_string(p)
-        .unwrap_or_default()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
 }
 
 fn assert_no_secret(out: &Output, dir: &Path) {
@@ -340,6 +332,7 @@ fn test_command_shows_the_request_and_the_response() {
             "--yes",
             "--base-url",
             &mock.base_url(),
+            "--json",
         ])
         .args(config_and_input(&config, &input))
         .output()
@@ -351,13 +344,13 @@ fn test_command_shows_the_request_and_the_response() {
         "{stdout}{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(stdout.contains("Basic ****"), "{stdout}");
-    assert!(stdout.contains("\"x-source\": \"crm\""), "{stdout}");
-    assert!(
-        stdout.contains("Grace") && !stdout.contains("\"Ada\""),
-        "{stdout}"
-    );
-    assert!(stdout.contains("\"success\": true"), "{stdout}");
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let req = &v["requests"][0];
+    assert_eq!(req["headers"]["Authorization"], "Basic ****", "{v}");
+    assert_eq!(req["headers"]["x-source"], "crm", "{v}");
+    assert_eq!(req["body"]["name"], "Grace", "{v}");
+    assert!(!stdout.contains("\"Ada\""), "{stdout}");
+    assert_eq!(v["response"]["body"]["success"], true, "{v}");
     assert_eq!(mock.requests().len(), 1, "only the one record is sent");
     assert_eq!(mock.requests()[0].header("x-source"), Some("crm"));
     assert!(!stdout.contains(KEY));
@@ -714,4 +707,136 @@ fn responses_url_posts_to_the_webhook_and_partner_429s_are_reported() {
         2,
         "{got:?}"
     );
+}
+
+#[test]
+fn sigterm_mid_run_writes_a_complete_summary_and_the_journal_resumes() {
+    let dir = tempfile::tempdir().unwrap();
+    let mock = mock_with(MockConfig {
+        latency: std::time::Duration::from_millis(15),
+        ..MockConfig::default()
+    });
+    let n = 300usize;
+    let config = write(dir.path(), "c.json", r#"{"template":"create-candidate"}"#);
+    let text: String = (0..n)
+        .map(|i| format!("{{\"name\":\"K{i}\",\"email\":\"k{i}@example.com\"}}\n"))
+        .collect();
+    let input = write(dir.path(), "in.jsonl", &text);
+    let journal = dir.path().join("journal");
+    let summary = dir.path().join("summary.json");
+    let cmd = || {
+        let mut c = bin();
+        c.env("ASHBY_API_KEY", KEY)
+            .args(["send", "--rate", "100000/s", "--concurrency", "2"])
+            .args(["--base-url", &mock.base_url()])
+            .args(config_and_input(&config, &input))
+            .arg("--journal")
+            .arg(&journal)
+            .arg("--summary")
+            .arg(&summary)
+            .arg("--dead-letter")
+            .arg(dir.path().join("dead.jsonl"));
+        c
+    };
+    let child = cmd()
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let t0 = std::time::Instant::now();
+    while mock.state().candidates.len() < 60 {
+        assert!(
+            t0.elapsed() < std::time::Duration::from_secs(120),
+            "too slow"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let kill = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(143), "{err}");
+    assert!(err.contains("SIGTERM"), "{err}");
+    let s: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let on_disk: Value = serde_json::from_slice(&std::fs::read(&summary).unwrap()).unwrap();
+    assert_eq!(s, on_disk, "the summary file is written too");
+    let num = |k: &str| s[k].as_u64().unwrap();
+    assert_eq!(num("input"), n as u64, "{s}");
+    assert_eq!(
+        num("input"),
+        num("delivered") + num("dead_lettered") + num("not_attempted"),
+        "{s}"
+    );
+    assert!(num("not_attempted") > 0, "stopped mid-way: {s}");
+    let created = names(&mock);
+    let journaled: Vec<u64> = lines(&journal)[1..]
+        .iter()
+        .map(|e| e["i"].as_u64().unwrap())
+        .collect();
+    assert_eq!(journaled.len() as u64, num("delivered"), "{s}");
+    // A graceful stop lets calls in flight finish: all that was sent is
+    // journaled, so the re-run sends nothing twice.
+    assert_eq!(created.len(), journaled.len(), "{s}");
+
+    let out = cmd().output().unwrap();
+    let s2 = ok_json(&out);
+    assert_eq!(s2["delivered"], n as u64, "{s2}");
+    assert_eq!(s2["resumed"], journaled.len() as u64, "{s2}");
+    let after = names(&mock);
+    assert_eq!(after.len(), n, "each record created exactly once");
+    println!(
+        "figure: SIGTERM after {} creates: exit 143, {} not attempted; the re-run resumed {} and created the other {}",
+        created.len(),
+        num("not_attempted"),
+        journaled.len(),
+        n - journaled.len()
+    );
+}
+
+#[test]
+fn an_outage_longer_than_max_outage_halts_with_exit_2_and_one_sentence() {
+    let dir = tempfile::tempdir().unwrap();
+    let mock = mock_with(MockConfig::default());
+    mock.inject(Fault::once(FaultKind::ServerError(503)).with_times(u32::MAX));
+    let config = write(dir.path(), "c.json", r#"{"template":"create-candidate"}"#);
+    let text: String = (0..20)
+        .map(|i| format!("{{\"name\":\"O{i}\",\"email\":\"o{i}@example.com\"}}\n"))
+        .collect();
+    let input = write(dir.path(), "in.jsonl", &text);
+    let out = bin()
+        .env("ASHBY_API_KEY", KEY)
+        .args(["send", "--max-outage", "2s", "--base-url", &mock.base_url()])
+        .args(config_and_input(&config, &input))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("pausing the flow"), "{err}");
+    let last = err
+        .lines()
+        .find(|l| l.starts_with("error: halted (outage)"))
+        .unwrap_or_else(|| panic!("{err}"));
+    assert!(
+        last.starts_with("error: halted (outage): the origin has been failing for")
+            && last.contains("HTTP 503")
+            && last.contains("20 record(s) were not attempted"),
+        "{err}"
+    );
+    let s: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (s["dead_lettered"].as_u64(), s["not_attempted"].as_u64()),
+        (Some(0), Some(20)),
+        "{s}"
+    );
+    assert_eq!(s["outage_pauses"], 1, "{s}");
+    let bad = bin()
+        .args(["send", "--max-outage", "soon"])
+        .args(config_and_input(&config, &input))
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("--max-outage"));
 }

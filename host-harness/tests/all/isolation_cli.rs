@@ -228,7 +228,9 @@ fn hostile_input_is_dead_lettered_record_by_record() {
     line(b"42"); // 8 not an object
     line(br#"{"name":"Good Nine"}"#); // 9
     let path = write(dir.path(), "in.jsonl", &input);
-    let (out, summary, dead) = send(dir.path(), &[], &config, &path);
+    // Shaping 4 MiB in the debug-built guest can take over a second of CPU
+    // on a loaded machine: the CPU limit is not what this test is about.
+    let (out, summary, dead) = send(dir.path(), &["--cpu-ms", "30000"], &config, &path);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert_eq!(summary["input"], 10, "{summary}");
     let delivered = summary["delivered"].as_u64().unwrap();
@@ -276,5 +278,225 @@ fn ragged_csv_rows_are_dead_lettered_and_the_rest_delivered() {
     assert_eq!(dead.len(), 2);
     for d in &dead {
         assert_eq!(d["code"], "ragged_row", "{d}");
+    }
+}
+
+/// Bytes that drive a terminal: ESC, BEL, and C1's CSI in UTF-8.
+fn assert_terminal_safe(what: &str, bytes: &[u8]) {
+    for (i, w) in bytes.windows(2).enumerate() {
+        assert!(
+            w[0] != 0x1b && w[0] != 0x07 && w != [0xc2, 0x9b],
+            "{what}: a raw control byte at {i}: {}",
+            String::from_utf8_lossy(bytes)
+        );
+    }
+}
+
+/// A guest's stdout and stderr, its warning, a delivered id, a rejection and
+/// a halt, each carrying escape sequences, reach the terminal escaped; the
+/// dead-letter file (JSON) keeps the exact text.
+#[test]
+fn escape_sequences_from_a_guest_never_reach_the_terminal_raw() {
+    let dir = tempfile::tempdir().unwrap();
+    let (out, summary, dead) =
+        send_hostile(dir.path(), "escapes", b"{\"a\":0}\n{\"a\":1}\n{\"a\":2}\n");
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "the third record halts: {err}");
+    assert_eq!(summary["delivered"], 1, "{summary}");
+    assert_terminal_safe("stdout", &out.stdout);
+    assert_terminal_safe("stderr", &out.stderr);
+    // Shown, escaped: the guest's output, the warning, the halt.
+    assert!(err.contains("stderr \\x1b[2J\\x1b]0;owned\\x07"), "{err}");
+    assert!(err.contains("warning: warning \\x1b[2J"), "{err}");
+    assert!(err.contains("halted \\x1b[2J"), "{err}");
+    assert!(
+        !err.lines()
+            .any(|l| l.starts_with("forged:") || l == "second"),
+        "{err}"
+    );
+    // The file keeps the guest's exact text.
+    assert_eq!(dead.len(), 1, "{dead:?}");
+    assert!(
+        dead[0]["reason"].as_str().unwrap().contains("\u{1b}]52;c;"),
+        "{dead:?}"
+    );
+    // `test` prints the outcome of one record.
+    let config = write(dir.path(), "mode.txt", "escapes");
+    let input = write(dir.path(), "in.jsonl", "{\"a\":1}\n");
+    let t = run(
+        &[
+            "test",
+            "--plugin",
+            test_support::HOSTILE_WASM,
+            "--record",
+            "0",
+        ],
+        &config,
+        &input,
+    );
+    assert_terminal_safe("test stdout", &t.stdout);
+    assert_terminal_safe("test stderr", &t.stderr);
+}
+
+/// Ashby's own messages (a rejection shown by `test`, a halt shown by
+/// `send`) reach the terminal escaped.
+#[test]
+fn escape_sequences_from_the_remote_never_reach_the_terminal_raw() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write(dir.path(), "c.json", r#"{"template":"create-candidate"}"#);
+    let input = write(dir.path(), "in.jsonl", "{\"name\":\"Ada\"}\n");
+    let envelope = |code: &str| {
+        let body = json!({"success": false, "errorInfo": {"code": code,
+            "message": "\u{1b}]52;c;ZXZpbA==\u{7} bad \u{1b}[2J\u{9b}31m\nforged: line"}})
+        .to_string();
+        e2e::RawServer::start(
+            format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            )
+            .into_bytes(),
+        )
+    };
+    let rejecting = envelope("invalid_input");
+    let t = bin()
+        .env("ASHBY_API_KEY", "sk-escape-test")
+        .args([
+            "test",
+            "--yes",
+            "--base-url",
+            &rejecting.base_url(),
+            "--record",
+            "0",
+        ])
+        .args([
+            "--config".as_ref(),
+            config.as_os_str(),
+            "--input".as_ref(),
+            input.as_os_str(),
+        ])
+        .output()
+        .unwrap();
+    let shown = String::from_utf8_lossy(&t.stdout).into_owned();
+    assert!(shown.contains("\\x1b]52;c;"), "{shown}{}", stderr(&t));
+    assert_terminal_safe("test stdout", &t.stdout);
+    assert_terminal_safe("test stderr", &t.stderr);
+    let halting = envelope("missing_endpoint_permission");
+    let s = bin()
+        .env("ASHBY_API_KEY", "sk-escape-test")
+        .args(["send", "--base-url", &halting.base_url()])
+        .args([
+            "--config".as_ref(),
+            config.as_os_str(),
+            "--input".as_ref(),
+            input.as_os_str(),
+        ])
+        .output()
+        .unwrap();
+    let err = stderr(&s);
+    assert_eq!(s.status.code(), Some(2), "{err}");
+    assert!(err.contains("\\x1b[2J"), "{err}");
+    assert!(!err.lines().any(|l| l.starts_with("forged:")), "{err}");
+    assert_terminal_safe("send stdout", &s.stdout);
+    assert_terminal_safe("send stderr", &s.stderr);
+}
+
+/// `HTTP_PROXY`, `HTTPS_PROXY` and `ALL_PROXY` (either case) in the
+/// environment change nothing: the http import and the response webhook
+/// reach the origin and the receiver directly, never the proxy.
+#[test]
+fn proxy_variables_in_the_environment_change_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = "sk-proxy-test";
+    let mock = MockAshby::start(MockConfig {
+        api_keys: vec![key.into()],
+        ..MockConfig::default()
+    })
+    .unwrap();
+    let proxy = e2e::RawServer::canary();
+    let config = write(dir.path(), "c.json", r#"{"template":"create-candidate"}"#);
+    let input = write(
+        dir.path(),
+        "in.jsonl",
+        "{\"name\":\"P1\"}\n{\"name\":\"P2\"}\n",
+    );
+    let mut cmd = bin();
+    for var in ["HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"] {
+        cmd.env(var, proxy.base_url());
+        cmd.env(var.to_ascii_lowercase(), proxy.base_url());
+    }
+    let out = cmd
+        .env_remove("NO_PROXY")
+        .env_remove("no_proxy")
+        .env("ASHBY_API_KEY", key)
+        .args(["send", "--base-url", &mock.base_url()])
+        .args(["--responses-url", &mock.webhook_url()])
+        .args([
+            "--config".as_ref(),
+            config.as_os_str(),
+            "--input".as_ref(),
+            input.as_os_str(),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let s: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(s["delivered"], 2, "{s}");
+    assert_eq!(s["responses_posted"], 2, "{s}");
+    let creates = mock.requests();
+    let creates: Vec<_> = creates
+        .iter()
+        .filter(|r| r.path == "/candidate.create")
+        .collect();
+    assert_eq!(creates.len(), 2, "{creates:?}");
+    assert!(creates.iter().all(|r| r.api_key.as_deref() == Some(key)));
+    assert_eq!(mock.webhook_records().len(), 2);
+    assert_eq!(proxy.hits(), 0, "a request went to the proxy");
+}
+
+/// A guest that knows the key (here told it in its config, standing in for
+/// a channel the host did not redact) and writes it to stderr, into its
+/// warning and into its outcomes: the host prints and stores `****`.
+#[test]
+fn a_key_a_guest_writes_is_redacted_in_every_output() {
+    use base64::Engine as _;
+    let dir = tempfile::tempdir().unwrap();
+    let key = "sk-guest-knows-3c1e5a7b9d";
+    let b64 = base64::engine::general_purpose::STANDARD.encode(format!("{key}:"));
+    let mock = MockAshby::start(MockConfig {
+        api_keys: vec![key.into()],
+        ..MockConfig::default()
+    })
+    .unwrap();
+    let config = write(
+        dir.path(),
+        "mode.txt",
+        format!("say key={key} basic=Basic {b64}"),
+    );
+    let input = write(dir.path(), "in.jsonl", "{\"n\":0}\n{\"n\":1}\n");
+    let mut cmd = bin();
+    cmd.env("ASHBY_API_KEY", key);
+    let args = [
+        "--plugin",
+        test_support::HOSTILE_WASM,
+        "--base-url",
+        &mock.base_url(),
+    ];
+    let (out, summary, dead) = send_with(cmd, dir.path(), &args, &config, &input);
+    assert_eq!(summary["dead_lettered"], 2, "{summary}{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("key=**** basic=Basic ****"), "{err}");
+    assert!(
+        dead[0]["reason"].as_str().unwrap().contains("key=****"),
+        "{dead:?}"
+    );
+    let mut texts = vec![String::from_utf8_lossy(&out.stdout).into_owned(), err];
+    for e in std::fs::read_dir(dir.path()).unwrap() {
+        let p = e.unwrap().path();
+        if p != config {
+            texts.push(std::fs::read_to_string(p).unwrap());
+        }
+    }
+    for t in texts {
+        assert!(!t.contains(key) && !t.contains(&b64), "the key leaked: {t}");
     }
 }

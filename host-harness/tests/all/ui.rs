@@ -148,6 +148,17 @@ fn pasted_records_are_read_as_send_reads_them() {
             "{text:?}: {got}"
         );
     }
+    // CSV cells are typed as `send` types them for the template.
+    let csv = "identifier,isBackfill\nENG-1,true\n";
+    let typed = |config: Value| {
+        let got = post(&ui, "/api/records", &json!({"text": csv, "config": config}));
+        got["records"][0]["record"]["isBackfill"].clone()
+    };
+    assert_eq!(typed(json!({"template": "create-opening"})), json!(true));
+    assert_eq!(
+        typed(json!({"template": "create-candidate"})),
+        json!("true")
+    );
 }
 
 #[test]
@@ -400,6 +411,17 @@ async fn choosing_a_template_shows_its_fields_and_settings_change_the_sample() {
     })
     .await;
     b.wait_text("#sample", |t| t.contains("x-request-source: ui-test"))
+        .await;
+    // A pasted CSV is read again, its cells typed, when the template changes.
+    b.retype("#f-url", "").await;
+    b.retype("#f-headers", "").await;
+    b.retype("#paste", "identifier,isBackfill\nENG-1,true\n")
+        .await;
+    b.click("#load-paste").await;
+    b.wait_text("#records-status", |t| t == "1 record from the pasted text.")
+        .await;
+    b.choose("create-opening").await;
+    b.wait_text("#sample", |t| t.contains(r#""isBackfill": true"#))
         .await;
     b.close().await;
 }

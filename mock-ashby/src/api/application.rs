@@ -329,32 +329,36 @@ fn application_change_stage(org: &mut Org, a: &Args<'_>) -> ApiResult<Value> {
         .to_owned();
     let stage = org.stage_in_plan(&plan_id, &stage_id)?;
     let archived = stage["type"] == "Archived";
-    let reason = match (archived, reason_id) {
-        (true, None) => {
-            return Err(invalid_input(
-                "`archiveReasonId` is required when moving to an Interview Stage with type `Archived`."
-                    .to_owned(),
-            ));
-        }
-        (false, Some(_)) => {
-            return Err(invalid_input(
-                "`archiveReasonId` may only be passed when moving to an Interview Stage with type `Archived`."
-                    .to_owned(),
-            ));
-        }
-        (_, Some(reason_id)) => Some(Org::lookup(
-            &org.archive_reasons,
-            "archive_reason",
-            &reason_id,
-        )?),
-        (false, None) => None,
+    let reason = archive_reason(org, archived, reason_id, template_id.as_deref())?;
+    let Some(application) = org.applications.get_mut(&id) else {
+        return Err(not_found("application", &id));
     };
-    if let Some(template_id) = &template_id {
+    let was_archived = application["status"] == "Archived";
+    enter_stage(application, stage, reason);
+    if template_id.is_some() && !was_archived {
+        // Ashby: "If application is already archived, the email will not be sent."
+        org.archive_emails_sent += 1;
+    }
+    let application = org.applications.get(&id).cloned().unwrap_or_default();
+    Ok(org.render_application(&application))
+}
+
+/// The archive reason of a stage change: required for a stage of type `Archived`, refused
+/// for any other, like an `archiveEmail` (whose template must exist).
+fn archive_reason(
+    org: &Org,
+    archived: bool,
+    reason_id: Option<String>,
+    template_id: Option<&str>,
+) -> ApiResult<Option<Value>> {
+    let only_archived = |field: &str| {
+        invalid_input(format!(
+            "`{field}` may only be passed when moving to an Interview Stage with type `Archived`."
+        ))
+    };
+    if let Some(template_id) = template_id {
         if !archived {
-            return Err(invalid_input(
-                "`archiveEmail` may only be passed when moving to an Interview Stage with type `Archived`."
-                    .to_owned(),
-            ));
+            return Err(only_archived("archiveEmail"));
         }
         Org::require(
             &org.communication_templates,
@@ -362,12 +366,23 @@ fn application_change_stage(org: &mut Org, a: &Args<'_>) -> ApiResult<Value> {
             template_id,
         )?;
     }
+    match (archived, reason_id) {
+        (true, None) => Err(invalid_input(
+            "`archiveReasonId` is required when moving to an Interview Stage with type `Archived`."
+                .to_owned(),
+        )),
+        (false, Some(_)) => Err(only_archived("archiveReasonId")),
+        (_, Some(id)) => Org::lookup(&org.archive_reasons, "archive_reason", &id).map(Some),
+        (false, None) => Ok(None),
+    }
+}
+
+/// Moves an application to `stage`: a history entry when the stage changes, the status
+/// the stage's type implies, the archive reason and time.
+fn enter_stage(application: &mut Value, stage: Value, reason: Option<Value>) {
     let now = now_iso();
-    let Some(application) = org.applications.get_mut(&id) else {
-        return Err(not_found("application", &id));
-    };
-    let was_archived = application["status"] == "Archived";
-    if application["currentInterviewStage"]["id"] != stage["id"] {
+    let moved = application["currentInterviewStage"]["id"] != stage["id"];
+    if moved {
         let number = application["applicationHistory"]
             .as_array()
             .map_or(0, Vec::len);
@@ -378,16 +393,14 @@ fn application_change_stage(org: &mut Org, a: &Args<'_>) -> ApiResult<Value> {
                 "allowedActions": ["set_entered_at"], "actorId": null,
             }));
         }
+        application["archivedAt"] = if reason.is_some() {
+            json!(now)
+        } else {
+            Value::Null
+        };
     }
     application["status"] = json!(status_for_stage(stage["type"].as_str().unwrap_or_default()));
     application["currentInterviewStage"] = stage;
     application["archiveReason"] = reason.unwrap_or(Value::Null);
-    application["archivedAt"] = if archived { json!(now) } else { Value::Null };
     application["updatedAt"] = json!(now);
-    if template_id.is_some() && !was_archived {
-        // Ashby: "If application is already archived, the email will not be sent."
-        org.archive_emails_sent += 1;
-    }
-    let application = org.applications.get(&id).cloned().unwrap_or_default();
-    Ok(org.render_application(&application))
 }

@@ -5,7 +5,7 @@
 
 use crate::ashby::{CANDIDATE_CREATE, CUSTOM_FIELD_SET_VALUES, OFFER_PROCESS_START};
 use crate::schema::render;
-use crate::templates::{self, Template};
+use crate::templates::{self, Lookup, Template};
 use crate::types::{ConfigError, ConfigSummary, Method};
 use serde_json::{Map, Value};
 
@@ -17,7 +17,7 @@ pub const MAX_BATCH_SIZE: usize = 1000;
 pub const DEFAULT_BATCH_SIZE: usize = 100;
 
 /// The config keys this destination knows, in documentation order.
-pub const KEYS: [&str; 14] = [
+pub const KEYS: [&str; 15] = [
     "template",
     "url",
     "method",
@@ -32,6 +32,7 @@ pub const KEYS: [&str; 14] = [
     "batch",
     "dedupe_by_email",
     "on_existing",
+    "retry_ambiguous",
 ];
 
 /// Header names a config may not set: the host owns them.
@@ -81,6 +82,15 @@ pub struct Config {
     pub batch: Option<Batch>,
     /// Lookup-before-create by email, when enabled (create-candidate only).
     pub dedupe: Option<OnExisting>,
+    /// Whether sending the endpoint's request twice is harmless (from its
+    /// template's first step; an endpoint no template knows is assumed not
+    /// to be).
+    pub idempotent: bool,
+    /// How to find what a lost write may have created (from its template).
+    pub lookup: Option<Lookup>,
+    /// Re-send a non-idempotent request whose answer was lost, even without
+    /// a lookup (it may duplicate the object).
+    pub retry_ambiguous: bool,
     /// Things the user should know that do not stop the flow.
     pub warnings: Vec<String>,
 }
@@ -217,7 +227,11 @@ impl Config {
         )?
         .unwrap_or_default();
         let warnings = warnings(&target, batch.as_ref());
+        let first_step = target.known().and_then(|t| t.steps.first());
         Ok(Self {
+            idempotent: first_step.is_some_and(|s| s.idempotent),
+            lookup: first_step.and_then(|s| s.lookup),
+            retry_ambiguous: bool_key(&obj, "retry_ambiguous")?.unwrap_or(false),
             permission: target.known().map(|t| t.permission.clone()),
             result_id: match &target.template {
                 Some(t) => t.result_id.clone(),
@@ -740,7 +754,10 @@ pub fn parse_headers(text: &str) -> Result<Vec<(String, String)>, String> {
             ));
         }
         let lower = name.to_ascii_lowercase();
-        if RESERVED_HEADERS.contains(&lower.as_str()) || lower.starts_with("proxy-") {
+        if RESERVED_HEADERS.contains(&lower.as_str())
+            || lower.starts_with("proxy-")
+            || steers_a_gateway(&lower)
+        {
             return Err(format!("header \"{name}\" is reserved to the host"));
         }
         if value.chars().any(|c| c.is_control() && c != '\t') {
@@ -754,6 +771,20 @@ pub fn parse_headers(text: &str) -> Result<Vec<(String, String)>, String> {
         out.push((name.to_owned(), value.to_owned()));
     }
     Ok(out)
+}
+
+/// Header names the host also refuses: an `_` (CGI-style front ends read
+/// it as `-`) and the routing and override family a gateway acts on.
+fn steers_a_gateway(lower: &str) -> bool {
+    let exact = [
+        "forwarded",
+        "max-forwards",
+        "trailer",
+        "http2-settings",
+        "x-method-override",
+    ];
+    let family = ["x-forwarded-", "x-original-", "x-rewrite-", "x-http-method"];
+    lower.contains('_') || exact.contains(&lower) || family.iter().any(|f| lower.starts_with(f))
 }
 
 /// Whether `c` may appear in an HTTP token (RFC 9110 `tchar`).

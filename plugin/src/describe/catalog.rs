@@ -62,6 +62,7 @@ fn step(s: &Step) -> Value {
         "method": s.method,
         "permission": s.permission,
         "idempotent": s.idempotent,
+        "lookup": s.lookup,
         "runs": match &s.runs {
             Runs::Always => json!("always"),
             Runs::WhenAny(f) => json!({"when_any": f}),

@@ -100,6 +100,10 @@ fn properties(templates: &[Template]) -> Map<String, Value> {
         "on_existing",
         json!({"title": "When the candidate exists", "description": "Only with dedupe_by_email.", "oneOf": choice(&[("skip", "Skip it (default)"), ("update", "Update it")]), "default": "skip"}),
     );
+    put(
+        "retry_ambiguous",
+        json!({"title": "Re-send a create whose answer was lost", "description": "When a create timed out or its connection failed after sending and it cannot be looked up: send it again anyway (it may create a duplicate) instead of dead-lettering it.", "type": "boolean", "default": false}),
+    );
     p
 }
 
@@ -227,7 +231,7 @@ fn ui() -> Value {
         "groups": [
             {"id": "endpoint", "title": "Endpoint", "keys": ["template", "url", "method", "confirm_side_effects"]},
             {"id": "shape", "title": "Record shaping", "keys": ["exclude", "rename", "defaults", "unknown_fields", "nulls"]},
-            {"id": "request", "title": "Request", "keys": ["headers", "batch", "dedupe_by_email", "on_existing"]},
+            {"id": "request", "title": "Request", "keys": ["headers", "batch", "dedupe_by_email", "on_existing", "retry_ambiguous"]},
             {"id": "responses", "title": "Responses", "keys": ["response_webhook"]}
         ],
         "help": {

@@ -7,11 +7,13 @@
 //! make the create unnecessary; a failed call ends its record's sequence).
 
 use crate::config::Config;
+use crate::shape::ShapedRecord;
 use crate::types::{
     ConfigError, ConfigSummary, InputRecord, Outcome, RecordOutcome, Rejected, Sample, Transport,
 };
 use serde_json::{Map, Value};
 
+mod lost_write;
 mod plan;
 mod response;
 mod run;
@@ -131,7 +133,7 @@ impl Destination {
         for work in plan.work {
             let (positions, outcome) = match (&stop, work) {
                 (Some(stop), work) => (positions_of(work), stopped_outcome(stop)),
-                (None, work) => self.perform(transport, &plan.shaped, work),
+                (None, work) => self.perform(transport, &plan.shaped, records, work),
             };
             if stop.is_none() {
                 stop = stop_after(&outcome);
@@ -157,11 +159,14 @@ impl Destination {
     }
 
     /// Does one unit of work; returns the positions it is about and their
-    /// outcome.
+    /// outcome. A record's one call that is not idempotent (a create) goes
+    /// through [`lost_write::careful_write`], which looks before writing
+    /// again when an earlier attempt's answer was lost.
     fn perform(
         &self,
         transport: &mut impl Transport,
-        shaped: &[crate::shape::ShapedRecord],
+        shaped: &[ShapedRecord],
+        records: &[InputRecord],
         work: Work,
     ) -> (Vec<usize>, Outcome) {
         match work {
@@ -173,6 +178,24 @@ impl Destination {
                     self.config.permission.as_deref(),
                 );
                 (positions, outcome)
+            }
+            Work::Sequence {
+                position,
+                mut calls,
+            } if calls.len() == 1 && !self.config.idempotent => {
+                let body = shaped.get(position).and_then(ShapedRecord::first_body);
+                let maybe = records.get(position).is_some_and(|r| r.maybe_applied);
+                let outcome = match calls.pop() {
+                    Some(call) => lost_write::careful_write(
+                        &self.config,
+                        transport,
+                        call.request,
+                        body,
+                        maybe,
+                    ),
+                    None => internal("the destination planned no call for this record"),
+                };
+                (vec![position], outcome)
             }
             Work::Sequence { position, calls } => (vec![position], self.sequence(transport, calls)),
             Work::Dedupe {

@@ -2,8 +2,8 @@
 
 use super::{Destination, object_json};
 use crate::ashby::{
-    CANDIDATE_SEARCH, CANDIDATE_SEARCH_PERMISSION, CANDIDATE_UPDATE, CANDIDATE_UPDATE_PERMISSION,
-    REQUEST_ID_HEADER,
+    APPLICATION_INFO, CANDIDATE_SEARCH, CANDIDATE_SEARCH_PERMISSION, CANDIDATE_UPDATE,
+    CANDIDATE_UPDATE_PERMISSION, REQUEST_ID_HEADER,
 };
 use crate::config::OnExisting;
 use crate::envelope::{self, Verdict};
@@ -61,8 +61,12 @@ impl Destination {
                 IdRule::Key(self.config.result_id.as_deref()),
                 self.config.permission.as_deref(),
             ))
-        } else if self.config.dedupe.is_some() && path == CANDIDATE_SEARCH {
+        } else if (self.config.dedupe.is_some() || self.config.lookup.is_some())
+            && path == CANDIDATE_SEARCH
+        {
             Some((IdRule::SingleMatch, Some(CANDIDATE_SEARCH_PERMISSION)))
+        } else if self.config.lookup.is_some() && path == APPLICATION_INFO {
+            Some((IdRule::Key(Some("id")), Some(CANDIDATE_SEARCH_PERMISSION)))
         } else if self.config.dedupe == Some(OnExisting::Update) && path == CANDIDATE_UPDATE {
             Some((IdRule::Key(Some("id")), Some(CANDIDATE_UPDATE_PERMISSION)))
         } else {

@@ -235,7 +235,7 @@ fn fill_pending(call: PlannedCall, results: &[(usize, Value)]) -> Result<Planned
 }
 
 /// Sends one planned request and classifies the answer.
-fn exchange(
+pub(super) fn exchange(
     transport: &mut impl Transport,
     request: PlannedRequest,
     id_key: Option<&str>,
@@ -293,6 +293,7 @@ pub(super) fn outcome_of(verdict: Verdict, exchange: Option<Exchange>, existing:
             retry_after,
             exchange,
             completed,
+            maybe_applied: false,
         }),
         Verdict::Halt {
             code,
@@ -333,6 +334,7 @@ pub(super) fn stopped_outcome(stop: &Stop) -> Outcome {
             retry_after: retry_after.clone(),
             exchange: None,
             completed: Vec::new(),
+            maybe_applied: false,
         }),
     }
 }

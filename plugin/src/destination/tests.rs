@@ -213,9 +213,15 @@ fn send_classifies_each_answer() {
         ("server_error", Some("5"))
     );
     assert!(r.exchange.is_some());
-    let r = retry(&out[4].outcome);
-    assert_eq!(r.code, "timeout");
-    assert!(r.exchange.is_none());
+    // A create without an email to look it up by: its lost answer is not
+    // re-sent.
+    let r = rejected(&out[4].outcome);
+    assert_eq!(r.code, "ambiguous_outcome");
+    assert!(
+        r.message.contains("POST /candidate.create"),
+        "{}",
+        r.message
+    );
     assert_eq!(rejected(&out[5].outcome).code, "response_too_large");
     assert_eq!(retry(&out[6].outcome).code, "connect");
     assert_eq!(t.sent.len(), 7);
@@ -741,15 +747,15 @@ fn on_response_fields() {
         d.on_response(&foreign),
         Err(CallError::InvalidArgument(_))
     ));
-    let search = exchange_for(
-        "/candidate.search",
+    let update = exchange_for(
+        "/candidate.update",
         200,
         &[],
-        json!({"success": true, "results": []}),
+        json!({"success": true, "results": {"id": "c1"}}),
         vec![1],
     );
     assert!(matches!(
-        d.on_response(&search),
+        d.on_response(&update),
         Err(CallError::InvalidArgument(_))
     ));
 
@@ -1161,4 +1167,53 @@ fn on_response_takes_every_step_of_the_template() {
     }
     let foreign = exchange_for("/job.update", 200, &[], json!({"success": true}), vec![1]);
     assert!(d.on_response(&foreign).is_err());
+}
+
+#[test]
+fn a_lost_create_is_looked_up_before_it_is_sent_again() {
+    let d = dest(json!({"template": "create-candidate"}));
+    let rec = json!({"name": "A", "email": "a@example.com"});
+    // The create's answer is lost: retry, saying it may have been applied.
+    let mut t = fake(script(vec![Err(HttpError::Transport("reset".into()))]));
+    let out = d.send(&mut t, &recs(std::slice::from_ref(&rec)));
+    let r = retry(&out[0].outcome);
+    assert!(r.maybe_applied, "{r:?}");
+    // The next attempt looks first and finds it: delivered as existing.
+    let mut again = recs(std::slice::from_ref(&rec));
+    again[0].maybe_applied = true;
+    let mut t = fake(script(vec![resp(
+        200,
+        &[],
+        json!({"success": true, "results": [{"id": "c9"}]}),
+    )]));
+    let out = d.send(&mut t, &again);
+    match &out[0].outcome {
+        Outcome::Delivered(x) => assert_eq!((x.id.as_deref(), x.existing), (Some("c9"), true)),
+        o => panic!("expected delivered, got {o:?}"),
+    }
+    assert_eq!(t.sent.len(), 1, "no create after the lookup found it");
+    assert_eq!(t.sent[0].path, "/candidate.search");
+    // Not found: created; the lookup failing keeps it maybe-applied.
+    let mut t = fake(script(vec![
+        resp(200, &[], json!({"success": true, "results": []})),
+        ok_id("c1"),
+    ]));
+    let out = d.send(&mut t, &again);
+    assert!(matches!(&out[0].outcome, Outcome::Delivered(x) if !x.existing));
+    assert_eq!(t.sent.len(), 2);
+    let mut t = fake(script(vec![resp(503, &[], json!({}))]));
+    let out = d.send(&mut t, &again);
+    assert!(retry(&out[0].outcome).maybe_applied);
+    // retry_ambiguous: re-sent blindly; an update is idempotent anyway.
+    for config in [
+        json!({"template": "create-candidate", "retry_ambiguous": true}),
+        json!({"template": "update-candidate"}),
+    ] {
+        let d = dest(config);
+        let rec = json!({"candidateId": "1f5b4a5e-8c2d-4e7f-9a1b-3c4d5e6f7a8b", "name": "A", "email": "a@example.com"});
+        let mut t = fake(script(vec![Err(HttpError::Timeout("slow".into()))]));
+        let out = d.send(&mut t, &recs(&[rec]));
+        let r = retry(&out[0].outcome);
+        assert!(!r.maybe_applied && r.code == "timeout", "{r:?}");
+    }
 }

@@ -90,6 +90,11 @@ pub struct Step {
     /// (setting values). Every step of a multi-step template must be, so a
     /// retry can repeat the whole sequence (see ARCHITECTURE.md).
     pub idempotent: bool,
+    /// How to find what this step may have written when its answer was
+    /// lost (a create), when Ashby allows it; `None`: it cannot be looked
+    /// up.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lookup: Option<Lookup>,
     /// When the step runs for a record.
     pub runs: Runs,
     /// The body fields the endpoint takes and their types, in order.
@@ -108,6 +113,19 @@ pub struct Step {
 
 fn post() -> String {
     "POST".to_owned()
+}
+
+/// How to look up what a create may have written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Lookup {
+    /// `candidate.search` by the record's `email`: one match is the
+    /// candidate.
+    CandidateByEmail,
+    /// `candidate.info` of the record's `candidateId`, then
+    /// `application.info` of each of its `applicationIds`: the one for the
+    /// record's `jobId` is the application.
+    ApplicationByCandidateAndJob,
 }
 
 /// When a step runs.

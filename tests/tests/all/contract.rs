@@ -143,6 +143,7 @@ fn calls_before_configure_are_refused_and_configure_runs_once() {
         let rec = vec![InputRecord {
             index: 0,
             json: "{}".into(),
+            maybe_applied: false,
         }];
         assert!(matches!(
             inst.send(rec.clone()).await.unwrap(),

@@ -541,6 +541,7 @@ fn batching_merges_custom_field_values_per_object() {
             .map(|(i, r)| destination_host::sandbox::InputRecord {
                 index: i as u64,
                 json: r.to_string(),
+                maybe_applied: false,
             })
             .collect();
         inst.sample(recs).await.unwrap().unwrap()

@@ -230,11 +230,19 @@ fn t(name: &str, s: CheckStatus, code: &str) -> (String, CheckStatus, String) {
     (name.into(), s, code.into())
 }
 
+/// The permissions a mock grants (all when `None`), the key sent (the
+/// mock's when `None`) and the reports expected.
+type Case<'a> = (
+    Option<Vec<&'a str>>,
+    Option<&'a str>,
+    Vec<(String, CheckStatus, String)>,
+);
+
 #[test]
 fn checks_tell_a_good_key_a_wrong_key_a_missing_permission_and_no_api_keys_read() {
     use CheckStatus::*;
     let config = r#"{"template":"create-candidate","dedupe_by_email":true}"#;
-    let cases: Vec<(Option<Vec<&str>>, Option<&str>, Vec<_>)> = vec![
+    let cases: Vec<Case> = vec![
         (
             None,
             None,

@@ -32,6 +32,7 @@ fn records(values: &[Value]) -> Vec<InputRecord> {
         .map(|(i, v)| InputRecord {
             index: i as u64,
             json: v.to_string(),
+            maybe_applied: false,
         })
         .collect()
 }
@@ -257,7 +258,10 @@ fn probes(canary: &RawServer) -> Vec<(Value, &'static str)> {
             "denied",
         ),
         (json!({"headers": [["Host", c]]}), "denied"),
-        (json!({"headers": [["X-Forwarded-Host", c]]}), "answered"),
+        (
+            json!({"headers": [["X-Request-Tag", "the one allowed"]]}),
+            "answered",
+        ),
         (json!({"headers": [["Proxy-Authorization", "x"]]}), "denied"),
         (json!({"headers": [["Cookie", "a=b"]]}), "denied"),
         (
@@ -270,11 +274,62 @@ fn probes(canary: &RawServer) -> Vec<(Value, &'static str)> {
             "invalid_request",
         ),
         (json!({"headers": [["bad name", "x"]]}), "invalid_request"),
-        // The method is an enum in the contract: these cannot be asked for.
-        (json!({"method": "CONNECT"}), "unrepresentable"),
-        (json!({"method": "TRACE"}), "unrepresentable"),
         (json!({"body_bytes": 11 << 20}), "invalid_request"),
     ];
+    // Only the method the destination declared (POST); the contract's other
+    // methods are denied.
+    for m in ["DELETE", "GET", "PUT", "PATCH"] {
+        v.push((json!({"method": m}), "denied"));
+    }
+    // The method is an enum in the contract: anything else cannot even be
+    // asked for.
+    for m in [
+        "CONNECT", "TRACE", "post", "PO ST", "POST\r\n", "", "X-CUSTOM",
+    ] {
+        v.push((json!({"method": m}), "unrepresentable"));
+    }
+    // Underscore aliases a CGI-style front end maps to dashes, and the
+    // routing and override family a gateway acts on.
+    for h in [
+        "Transfer_Encoding",
+        "Content_Length",
+        "Proxy_Authorization",
+        "X_Forwarded_Host",
+        "x_tag",
+        "X-Forwarded-Host",
+        "X-Forwarded-For",
+        "x-forwarded-proto",
+        "Forwarded",
+        "X-Original-URL",
+        "X-Rewrite-URL",
+        "X-HTTP-Method-Override",
+        "X-HTTP-Method",
+        "X-Method-Override",
+        "Max-Forwards",
+        "Trailer",
+        "HTTP2-Settings",
+    ] {
+        v.push((json!({"headers": [[h, c]]}), "denied"));
+    }
+    // Bounds, checked before any header map is built: header count, header
+    // bytes, path length, and path + headers + body under the request cap.
+    let big_value = "v".repeat(17 << 10);
+    v.extend([
+        (json!({"header_count": 30_000}), "invalid_request"),
+        (json!({"header_count": 65}), "invalid_request"),
+        (
+            json!({"headers": [["x-big", big_value]]}),
+            "invalid_request",
+        ),
+        (
+            json!({"headers": [["x-pad", "v".repeat(8 << 10)]], "body_bytes": (10 << 20) - 1000}),
+            "invalid_request",
+        ),
+        (
+            json!({"path": format!("/{}", "a".repeat(70_000))}),
+            "invalid_request",
+        ),
+    ]);
     for path in [
         format!("http://{c}/candidate.create"),
         format!("https://{c}/candidate.create"),
@@ -300,6 +355,19 @@ fn probes(canary: &RawServer) -> Vec<(Value, &'static str)> {
         "/a#frag".into(),
         "/caf\u{e9}".into(),
         "".into(),
+        // Percent-escapes: two hex digits, never of a control, of
+        // `? # @ ; \ / . %`, or of a byte of 0x80 and above.
+        "/a%0d%0aHost:%20evil".into(),
+        "/candidate.create%3fx=1".into(),
+        "/candidate.create%23x".into(),
+        format!("/x%40{c}"),
+        "/candidate.create%3bx".into(),
+        "/%c0%ae%c0%ae/candidate.create".into(),
+        "/%ef%bc%8e%ef%bc%8e/candidate.create".into(),
+        "/candidate.create%zz".into(),
+        "/candidate.create%4".into(),
+        "/candidate.create%7f".into(),
+        "/candidate.create%ff".into(),
     ] {
         v.push((json!({"path": path}), "invalid_request"));
     }
@@ -331,6 +399,90 @@ fn forged_headers_urls_and_path_tricks_never_leave_the_origin() {
             Some(mock.addr().to_string().as_str())
         );
         assert!(!inst.is_dead());
+    });
+}
+
+/// 30,000 distinct header names once panicked inside the `http` crate's
+/// header map and wedged the run; now the request is refused before any
+/// map is built, the record is dead-lettered and the run ends with its
+/// summary.
+#[test]
+fn a_request_with_30000_headers_ends_in_a_dead_letter_and_a_summary() {
+    rt().block_on(async {
+        let mock = mock();
+        let dir = tempfile::tempdir().unwrap();
+        let dead = dir.path().join("dead.jsonl");
+        let opts = Options {
+            dead_letter: Some(dead.clone()),
+            limits: limits(),
+            concurrency: 2,
+            ..Options::default()
+        };
+        let input = items(&[
+            json!({"header_count": 30_000}),
+            json!({"header_count": 30_000}),
+        ]);
+        let t = tenant(&mock);
+        let run = deliver::run(hostile(), &t, "probe", input, opts);
+        let report = tokio::time::timeout(HANG, run)
+            .await
+            .expect("the run ends")
+            .unwrap();
+        assert_eq!(report.summary.input, 2);
+        assert_eq!(report.summary.dead_lettered, 2, "{:?}", report.summary);
+        assert_eq!(report.summary.plugin_restarts, 0, "no fault: a refusal");
+        let text = std::fs::read_to_string(&dead).unwrap();
+        for line in text.lines() {
+            let v: Value = serde_json::from_str(line).unwrap();
+            assert_eq!(v["code"], "invalid_request", "{v}");
+            let why = v["reason"].as_str().unwrap();
+            assert!(why.contains("30000 headers are over the limit"), "{why}");
+        }
+        assert!(mock.requests().is_empty());
+    });
+}
+
+/// A host panic on a guest's behalf (here the host's memory code, when the
+/// guest grows its memory) is a plugin fault of that call: the instance is
+/// replaced, the record retried alone and then dead-lettered
+/// `plugin_fault`, and the run ends with a summary; other tenants go on.
+#[test]
+fn a_host_panic_on_a_guests_behalf_is_a_plugin_fault() {
+    rt().block_on(async {
+        let mock = mock();
+        let bytes = std::fs::read(test_support::HOSTILE_WASM).unwrap();
+        let sandbox = test_support::inspect::panicking_past(&bytes, 8 << 20).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let dead = dir.path().join("dead.jsonl");
+        let opts = Options {
+            dead_letter: Some(dead.clone()),
+            limits: limits(),
+            concurrency: 1,
+            ..Options::default()
+        };
+        let t = tenant(&mock);
+        let run = deliver::run(
+            &sandbox,
+            &t,
+            "memory",
+            items(&[json!({"n": 0}), json!({"n": 1})]),
+            opts,
+        );
+        let report = tokio::time::timeout(Duration::from_secs(60), run)
+            .await
+            .expect("the run ends with a summary")
+            .unwrap();
+        assert_eq!(report.summary.input, 2);
+        assert_eq!(report.summary.dead_lettered, 2, "{:?}", report.summary);
+        assert!(report.summary.plugin_restarts >= 2, "{:?}", report.summary);
+        assert!(report.halt.is_none(), "{:?}", report.halt);
+        for line in std::fs::read_to_string(&dead).unwrap().lines() {
+            let v: Value = serde_json::from_str(line).unwrap();
+            assert_eq!(v["code"], "plugin_fault", "{v}");
+            let why = v["reason"].as_str().unwrap();
+            assert!(why.contains("the host panicked serving it"), "{why}");
+        }
+        other_tenant_delivers(&mock).await;
     });
 }
 
@@ -663,6 +815,7 @@ fn largest_call_fits_in_the_default_memory_limit() {
             .map(|i| InputRecord {
                 index: i,
                 json: record(i),
+                maybe_applied: false,
             })
             .collect();
         for _ in 0..2 {

@@ -5,10 +5,13 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests")]
 
 mod contract;
+mod coordination;
 mod delivery;
 mod describe;
 mod fuzz_props;
 mod isolation;
+mod observability;
+mod outage;
 mod property;
 mod secrets;
 mod steps;

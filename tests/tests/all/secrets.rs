@@ -44,10 +44,12 @@ fn the_api_key_never_enters_guest_memory() {
                 InputRecord {
                     index: 0,
                     json: json!({"name": marker}).to_string(),
+                    maybe_applied: false,
                 },
                 InputRecord {
                     index: 1,
                     json: json!({"name": "Second Record"}).to_string(),
+                    maybe_applied: false,
                 },
             ])
             .await
@@ -138,5 +140,84 @@ fn concurrent_tenants_each_send_with_their_own_key() {
             assert_eq!(r.api_key.as_deref(), Some(want), "{name}");
         }
         assert_eq!((seen_a, seen_b), (40, 40));
+    });
+}
+
+fn unpaced() -> Limits {
+    Limits {
+        rate: None,
+        ..Limits::default()
+    }
+}
+
+/// An origin that reflects the request's headers (in its body and in a
+/// response header) hands the guest `****`, never the key: the guest's
+/// memory holds no form of it after the exchange.
+#[test]
+fn a_reflecting_origin_hands_the_guest_no_key() {
+    rt().block_on(async {
+        let origin = ReflectServer::start();
+        let bytes = std::fs::read(test_support::HOSTILE_WASM).unwrap();
+        let (runtime, inspector) = test_support::inspect::inspectable(&bytes).unwrap();
+        let t = tenant_at("reflected", &origin.base_url(), KEY_A);
+        let mut inst = runtime.instantiate(&t, &unpaced()).await.unwrap();
+        inst.configure("probe").await.unwrap().unwrap();
+        let record = InputRecord {
+            index: 0,
+            json: json!({}).to_string(),
+            maybe_applied: false,
+        };
+        let out = inst.send(vec![record]).await.unwrap().unwrap();
+        let Outcome::Rejected(r) = &out[0].outcome else {
+            panic!("{:?}", out[0].outcome)
+        };
+        assert_eq!(r.code, "answered", "{}", r.message);
+        assert!(r.message.contains("x-echo: Basic ****"), "{}", r.message);
+        assert!(
+            r.message.contains("authorization: Basic ****"),
+            "{}",
+            r.message
+        );
+        assert!(inspector.count(b"Basic ****") > 0, "the scan is blind");
+        for form in forms(KEY_A) {
+            assert_eq!(
+                inspector.count(&form),
+                0,
+                "a reflected key is in guest memory"
+            );
+        }
+    });
+}
+
+/// What the guest then writes (its outcome message, dead-lettered) holds no
+/// form of the key either.
+#[test]
+fn a_reflecting_origin_leaves_no_key_in_any_file() {
+    rt().block_on(async {
+        let origin = ReflectServer::start();
+        let dir = tempfile::tempdir().unwrap();
+        let dead = dir.path().join("dead.jsonl");
+        let opts = Options {
+            dead_letter: Some(dead.clone()),
+            limits: unpaced(),
+            ..Options::default()
+        };
+        let t = tenant_at("reflected", &origin.base_url(), KEY_A);
+        let input = e2e::items(&[json!({}), json!({"headers": [["x-tag", "1"]]})]);
+        let report = deliver::run(hostile(), &t, "probe", input, opts)
+            .await
+            .unwrap();
+        assert_eq!(report.summary.dead_lettered, 2, "{:?}", report.summary);
+        let text = std::fs::read(&dead).unwrap();
+        assert!(
+            String::from_utf8_lossy(&text).contains("Basic ****"),
+            "the reflection reached the file, redacted"
+        );
+        for form in forms(KEY_A) {
+            assert!(
+                !text.windows(form.len()).any(|w| w == form.as_slice()),
+                "a form of the key is in the dead-letter file"
+            );
+        }
     });
 }

@@ -3,24 +3,9 @@
 //! example) to templates.json; no new test code.
 
 use destination_host::deliver::{self, Options};
-use destination_host::input::InputItem;
 use destination_host::sandbox::{InputRecord, Limits};
 use e2e::*;
 use serde_json::{Value, json};
-
-fn items(records: Vec<Value>) -> destination_host::input::Items {
-    Box::new(
-        records
-            .into_iter()
-            .enumerate()
-            .map(|(i, r)| InputItem::Record {
-                index: i as u64,
-                json: r.to_string(),
-            })
-            .collect::<Vec<_>>()
-            .into_iter(),
-    )
-}
 
 #[test]
 fn every_template_delivers_against_the_mock() {
@@ -35,7 +20,7 @@ fn every_template_delivers_against_the_mock() {
                 runtime(),
                 &tenant(&mock),
                 &config_for(&t),
-                items(vec![record]),
+                items(&[record]),
                 Options::default(),
             )
             .await
@@ -102,7 +87,7 @@ fn every_template_rejects_a_missing_required_field_locally() {
                 runtime(),
                 &tenant(&mock),
                 &config_for(&t),
-                items(vec![record.clone()]),
+                items(&[record.clone()]),
                 Options {
                     dead_letter: Some(dl.clone()),
                     ..Options::default()
@@ -160,8 +145,8 @@ fn sample_payload_snapshots() {
             unknown["upstreamNote"] = json!("passed through");
             let s = inst
                 .sample(vec![
-                    InputRecord { index: 0, json: example.to_string() },
-                    InputRecord { index: 1, json: unknown.to_string() },
+                    InputRecord { index: 0, json: example.to_string(), maybe_applied: false },
+                    InputRecord { index: 1, json: unknown.to_string(), maybe_applied: false },
                 ])
                 .await
                 .unwrap()

@@ -261,7 +261,7 @@ function renderForm() {
   form.addEventListener("input", () => scheduleSample());
   form.addEventListener("change", () => scheduleSample());
   const template = state.widgets.find((w) => w.key === "template");
-  if (template) template.input.addEventListener("change", showTemplate);
+  if (template) template.input.addEventListener("change", () => { showTemplate(); rereadCsv(); });
 }
 
 // The credential is the host's: the page says so and never holds it.
@@ -347,14 +347,23 @@ function setRecords(result, source) {
   scheduleSample();
 }
 
+// Reads records through the host's input reader; `text` undefined reads
+// the --input file again. CSV cells are typed by the chosen template, so a
+// CSV source is read again when the template changes.
 async function loadText(text, name, source) {
   try {
-    const result = await api("/api/records", { text, name });
+    const result = await api("/api/records", { text, name, config: readConfig() });
     if (result.error) throw new Error(result.error);
+    state.source = result.csv ? { text, name, label: source } : null;
     setRecords(result, source);
   } catch (e) {
     $("records-status").textContent = `Cannot read the records: ${e.message}`;
   }
+}
+
+function rereadCsv() {
+  const s = state.source;
+  if (s) loadText(s.text, s.name, s.label);
 }
 
 function wireRecords() {
@@ -605,7 +614,8 @@ async function start() {
   if (init.config) for (const w of state.widgets) w.set(init.config[w.key]);
   unknownKeys(init.config);
   showTemplate();
-  setRecords(init.input, init.input_path || "nowhere yet");
+  setRecords(init.input || { records: [], bad: [] }, init.input_path || "nowhere yet");
+  if (init.input?.csv) state.source = { text: undefined, name: null, label: init.input_path };
   if (!init.input_path) $("records-status").textContent = "No records yet: paste some, drop a file, or start with --input.";
 }
 
