@@ -186,16 +186,35 @@ impl Delivery {
     /// instantiates the component, which makes one), so `send` and `replay`
     /// call it first.
     pub fn install_circuit_store(&self) -> anyhow::Result<()> {
-        let Some(url) = self.coordination.as_deref() else {
-            return Ok(());
-        };
-        let c = Coordination::new(url, self.workers).context("--coordination")?;
-        if !RedisCircuitStore::install(&c) {
-            anyhow::bail!(
-                "--coordination: a circuit was made before the shared store was installed"
-            );
+        if let Some(url) = self.coordination.as_deref() {
+            install_shared_circuit(
+                &Coordination::new(url, self.workers).context("--coordination")?,
+            )?;
         }
         Ok(())
+    }
+
+    /// The rate per key and, with a Redis URL, the coordination that
+    /// shares it, its circuit store installed: for `ui`, which has no
+    /// delivery flags. Call it before any component is instantiated.
+    pub fn shared_limits(
+        rate: &str,
+        coordination: Option<&str>,
+        workers: u32,
+    ) -> anyhow::Result<Limits> {
+        let coordination = match coordination {
+            Some(url) => {
+                let c = Coordination::new(url, workers).context("--coordination")?;
+                install_shared_circuit(&c)?;
+                Some(c)
+            }
+            None => None,
+        };
+        Ok(Limits {
+            rate: Some(destination_host::rate::Rate::parse(rate).context("--rate")?),
+            coordination,
+            ..Limits::default()
+        })
     }
 
     /// The delivery options these flags and the limit flags ask for. (The
@@ -246,6 +265,15 @@ impl Delivery {
             ..Options::default()
         })
     }
+}
+
+/// Makes Redis this process's circuit store; an error when a circuit was
+/// already made (it would stay in process).
+fn install_shared_circuit(c: &Coordination) -> anyhow::Result<()> {
+    if !RedisCircuitStore::install(c) {
+        anyhow::bail!("--coordination: a circuit was made before the shared store was installed");
+    }
+    Ok(())
 }
 
 /// Per-instance sandbox limits.

@@ -161,6 +161,13 @@ enum Command {
         /// Load another component of the same world instead of the built-in plugin.
         #[arg(long)]
         plugin: Option<PathBuf>,
+        /// Requests per API key for Send Test Data: `N/s` or `N/min`.
+        #[arg(long, default_value = "1000/min")]
+        rate: String,
+        /// Share the key's rate, 429 pause and outage circuit with every
+        /// process pointing at this Redis (redis://HOST:PORT/DB), as `send` does.
+        #[arg(long, value_name = "URL")]
+        coordination: Option<String>,
         #[command(flatten)]
         limits: LimitArgs,
     },
@@ -290,15 +297,18 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
             input,
             base_url,
             plugin,
+            rate,
+            coordination,
             limits,
         } => {
+            let shared = args::Delivery::shared_limits(&rate, coordination.as_deref(), 1)?;
             ui::run(ui::UiArgs {
                 port,
                 config,
                 input,
                 base_url,
                 plugin,
-                limits: limits.apply(destination_host::sandbox::Limits::default()),
+                limits: limits.apply(shared),
             })
             .await
         }
