@@ -355,6 +355,9 @@ impl HttpCtx {
                 .await
                 .map_err(classify)?;
             let status = resp.status().as_u16();
+            if status == 429 {
+                self.count_429(resp.headers());
+            }
             if status == 429
                 && let Some(b) = &self.bucket
             {
@@ -439,6 +442,21 @@ fn method_label(m: &reqwest::Method) -> &'static str {
 }
 
 impl HttpCtx {
+    /// Counts a 429 answer for the flow's summary, telling Ashby's
+    /// integration-partner limit (`X-RateLimit-Scope`) apart.
+    fn count_429(&self, headers: &reqwest::header::HeaderMap) {
+        self.stats.rate_limited.fetch_add(1, Ordering::Relaxed);
+        let partner = headers
+            .get("x-ratelimit-scope")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("integration-partner"));
+        if partner {
+            self.stats
+                .rate_limited_partner
+                .fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
     /// The request's method: the one the destination declared (else
     /// `denied`).
     fn check_method(&self, m: &Method) -> Result<reqwest::Method, Error> {

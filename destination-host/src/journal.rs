@@ -95,54 +95,8 @@ impl Journal {
             .create(true)
             .open(path)
             .with_context(|| format!("cannot open the journal {}", path.display()))?;
-        let mut done = HashMap::new();
-        let mut header: Option<Value> = None;
-        // Length of the file up to the end of its last complete line.
-        let mut good_len = 0u64;
-        let mut reader = BufReader::new(&file);
-        let mut line = Vec::new();
-        let mut lineno = 0u64;
-        loop {
-            line.clear();
-            let n = reader
-                .read_until(b'\n', &mut line)
-                .with_context(|| format!("reading the journal {}", path.display()))?;
-            if n == 0 {
-                break;
-            }
-            if line.last() != Some(&b'\n') {
-                // A torn write at a kill: drop it.
-                break;
-            }
-            lineno += 1;
-            let v: Value = serde_json::from_slice(&line).map_err(|e| {
-                JournalMismatch(format!(
-                    "the journal {} is damaged at line {lineno}: {e}",
-                    path.display()
-                ))
-            })?;
-            if header.is_none() {
-                if v.get("journal").and_then(Value::as_u64) != Some(VERSION) {
-                    return Err(JournalMismatch(format!(
-                        "{} is not a delivery journal (its first line has no \"journal\":{VERSION})",
-                        path.display()
-                    ))
-                    .into());
-                }
-                header = Some(v);
-            } else {
-                let e = parse_entry(&v).ok_or_else(|| {
-                    JournalMismatch(format!(
-                        "the journal {} is damaged at line {lineno}: not an entry",
-                        path.display()
-                    ))
-                })?;
-                done.insert(e.index, e);
-            }
-            good_len += n as u64;
-        }
-        drop(reader);
-        match &header {
+        let scan = scan(path, &file)?;
+        match &scan.header {
             Some(h) => {
                 let had = h.get("config").and_then(Value::as_str).unwrap_or("");
                 if had != want {
@@ -154,26 +108,18 @@ impl Journal {
                     ))
                     .into());
                 }
-                let len = file.metadata().map(|m| m.len()).unwrap_or(good_len);
-                if len != good_len {
-                    file.set_len(good_len)
+                let len = file.metadata().map(|m| m.len()).unwrap_or(scan.good_len);
+                if len != scan.good_len {
+                    file.set_len(scan.good_len)
                         .with_context(|| format!("truncating {}", path.display()))?;
                 }
             }
-            None => {
-                file.set_len(0)
-                    .with_context(|| format!("truncating {}", path.display()))?;
-                file.seek(SeekFrom::Start(0))?;
-                writeln!(file, "{}", json!({"journal": VERSION, "config": want}))
-                    .with_context(|| format!("writing the journal {}", path.display()))?;
-                file.sync_all()
-                    .with_context(|| format!("syncing the journal {}", path.display()))?;
-            }
+            None => start(path, &mut file, &want)?,
         }
         Ok(Journal {
             path: path.to_path_buf(),
             file,
-            done,
+            done: scan.done,
         })
     }
 
@@ -260,6 +206,73 @@ impl Journal {
         self.file.write_all(&buf)?;
         self.file.sync_data()
     }
+}
+
+/// What an existing journal file holds.
+struct Scan {
+    /// Its first line, when it has one.
+    header: Option<Value>,
+    /// The final outcomes it records, by index.
+    done: HashMap<u64, Entry>,
+    /// The file's length up to the end of its last complete line.
+    good_len: u64,
+}
+
+/// Reads a journal's complete lines; a torn last line (a kill during a
+/// write) is left out. A damaged line or a foreign file is an error.
+fn scan(path: &Path, file: &File) -> anyhow::Result<Scan> {
+    let damaged = |lineno: u64, why: String| {
+        JournalMismatch(format!(
+            "the journal {} is damaged at line {lineno}: {why}",
+            path.display()
+        ))
+    };
+    let mut out = Scan {
+        header: None,
+        done: HashMap::new(),
+        good_len: 0,
+    };
+    let mut reader = BufReader::new(file);
+    let mut line = Vec::new();
+    let mut lineno = 0u64;
+    loop {
+        line.clear();
+        let n = reader
+            .read_until(b'\n', &mut line)
+            .with_context(|| format!("reading the journal {}", path.display()))?;
+        if n == 0 || line.last() != Some(&b'\n') {
+            break;
+        }
+        lineno += 1;
+        let v: Value = serde_json::from_slice(&line).map_err(|e| damaged(lineno, e.to_string()))?;
+        if out.header.is_none() {
+            if v.get("journal").and_then(Value::as_u64) != Some(VERSION) {
+                return Err(JournalMismatch(format!(
+                    "{} is not a delivery journal (its first line has no \"journal\":{VERSION})",
+                    path.display()
+                ))
+                .into());
+            }
+            out.header = Some(v);
+        } else {
+            let e = parse_entry(&v).ok_or_else(|| damaged(lineno, "not an entry".into()))?;
+            out.done.insert(e.index, e);
+        }
+        out.good_len += n as u64;
+    }
+    Ok(out)
+}
+
+/// Starts a journal in an empty (or headerless) file: its header line,
+/// synced.
+fn start(path: &Path, file: &mut File, want: &str) -> anyhow::Result<()> {
+    file.set_len(0)
+        .with_context(|| format!("truncating {}", path.display()))?;
+    file.seek(SeekFrom::Start(0))?;
+    writeln!(file, "{}", json!({"journal": VERSION, "config": want}))
+        .with_context(|| format!("writing the journal {}", path.display()))?;
+    file.sync_all()
+        .with_context(|| format!("syncing the journal {}", path.display()))
 }
 
 fn parse_entry(v: &Value) -> Option<Entry> {

@@ -73,4 +73,9 @@ pub struct Tenant {
 pub struct FlowStats {
     /// HTTP requests actually issued.
     pub requests: AtomicU64,
+    /// Answers with status 429, as the host saw them (not as the guest
+    /// classified them).
+    pub rate_limited: AtomicU64,
+    /// Of those, the ones with `X-RateLimit-Scope: integration-partner`.
+    pub rate_limited_partner: AtomicU64,
 }

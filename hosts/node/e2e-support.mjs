@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
+import { loadComponent } from './lib/component.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** The repository root. */
@@ -29,10 +30,50 @@ export const componentPath = () => built('CONNECTOR_WASM', join(ROOT, 'target/wa
 export const hostilePath = () => built('HOSTILE_WASM', join(ROOT, 'target/wasm32-wasip2/release/hostile.wasm'),
   'run `cargo build -p hostile --target wasm32-wasip2 --release`');
 
+/** Where the tests cache the transpiled component: under target/, not in the user's home. */
+const CACHE = join(ROOT, 'target/tmp/host-cache');
+
 const harnessPath = () => built('HOST_HARNESS', join(ROOT, 'target/debug/host-harness'), 'run `cargo build -p host-harness`');
 
-/** The templates and their examples, from templates.json. */
-export const templates = () => JSON.parse(readFileSync(join(ROOT, 'templates.json'), 'utf8')).templates;
+/**
+ * The component's own catalog (its `describe` export, through this host's
+ * loader): per template its id, side effects, fields (required, aliases)
+ * and steps (endpoint, method, when it runs).
+ */
+export async function catalog() {
+  process.env.ASHBY_CONNECTOR_CACHE_DIR ??= CACHE;
+  const component = await loadComponent(componentPath());
+  const inst = component.instantiate(() => {
+    throw { tag: 'denied', val: 'describe makes no request' };
+  });
+  return JSON.parse(inst.describe().catalog).templates;
+}
+
+/** The examples of templates.json (version 2): id → its template's example and each step's. */
+export function examples() {
+  const file = JSON.parse(readFileSync(join(ROOT, 'templates.json'), 'utf8'));
+  if (file.version !== 2) throw new Error(`templates.json is version ${file.version}, these tests read version 2`);
+  return new Map(file.templates.map((t) => [t.id, { example: t.example, steps: t.steps }]));
+}
+
+/**
+ * Every (template, step index, example record): the template's example for
+ * its first step, each later step's own example for the others (as the
+ * Rust e2e tests' `step_examples`).
+ */
+export async function stepExamples() {
+  const ex = examples();
+  const out = [];
+  for (const t of await catalog()) {
+    const file = ex.get(t.id);
+    t.steps.forEach((step, i) => {
+      const example = i === 0 ? file.example : file.steps[i].example;
+      if (!example) throw new Error(`${t.id} step ${i + 1} has no example`);
+      out.push({ t, i, step, example });
+    });
+  }
+  return out;
+}
 
 /** The config that runs a template's example. */
 export function configFor(t) {
@@ -79,7 +120,8 @@ export async function prerequisites(mock) {
   return {
     candidate: c.results.id, application: a.results.id, job: f.job, opening: f.opening, team: f.team,
     location: f.location, source: f.source, user: f.user, interview_plan: f.interview_plan,
-    custom_field: f.notice_period_field,
+    custom_field: f.notice_period_field, interview_stage: f.screen_stage, application_field: f.seniority_field,
+    job_field: f.team_size_field, opening_field: f.budget_field,
   };
 }
 
@@ -98,7 +140,7 @@ export const tempDir = () => mkdtempSync(join(tmpdir(), 'node-host-'));
 export function runHost(args, env) {
   const child = spawn(process.execPath, [join(here, 'send.mjs'), ...args], {
     // The transpiled component is cached under target/, not in the user's home.
-    env: { PATH: process.env.PATH, ASHBY_CONNECTOR_CACHE_DIR: join(ROOT, 'target/tmp/host-cache'), ...env },
+    env: { PATH: process.env.PATH, ASHBY_CONNECTOR_CACHE_DIR: CACHE, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';

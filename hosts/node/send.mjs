@@ -10,19 +10,28 @@ import { loadComponent } from './lib/component.mjs';
 import { ConfigRefused } from './lib/deliver.mjs';
 import { openInput } from './lib/input.mjs';
 import { SetupError } from './lib/policy.mjs';
+import { preflightFailed } from './lib/preflight.mjs';
+import { oneLine } from './lib/text.mjs';
 import { run } from './lib/run.mjs';
 
-function report({ summary: s, halt, warnings }, summaryPath) {
-  for (const w of warnings) console.error(`warning: ${w}`);
+function report({ summary: s, halt, warnings, preflight: failed }, summaryPath) {
+  if (failed) {
+    console.error(preflightFailed(failed));
+    return 2;
+  }
+  for (const w of warnings) console.error(`warning: ${oneLine(w)}`);
   const text = JSON.stringify(s, null, 2);
   if (summaryPath) writeFileSync(summaryPath, `${text}\n`);
   process.stdout.write(`${text}\n`);
+  for (const [field, n] of Object.entries(s.unknown_fields)) {
+    console.error(`warning: ${n} record(s) carried the field \`${oneLine(field)}\`, which no call of the template takes; it was sent, left out or refused as the config's "unknown_fields" says`);
+  }
   if (s.rate_limited_partner > 0) {
     console.error(`warning: Ashby answered 429 with \`X-RateLimit-Scope: integration-partner\` ${s.rate_limited_partner} time(s): the integration partner's combined traffic across all organisations is limited, not only this API key; lowering --rate for this key alone may not help`);
   }
   if (halt) {
-    const perm = halt.permission ? ` The endpoint needs the \`${halt.permission}\` permission on the API key.` : '';
-    console.error(`error: halted (${halt.code}): ${halt.message.replace(/\.+$/, '')}.${perm} ${s.not_attempted} record(s) were not attempted.`);
+    const perm = halt.permission ? ` The endpoint needs the \`${oneLine(halt.permission)}\` permission on the API key.` : '';
+    console.error(`error: halted (${oneLine(halt.code)}): ${oneLine(halt.message.replace(/\.+$/, ''))}.${perm} ${s.not_attempted} record(s) were not attempted.`);
     return 2;
   }
   return s.dead_lettered > 0 ? 1 : 0;

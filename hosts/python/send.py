@@ -15,28 +15,36 @@ from ashby_host.cli import api_key_from_env, parse_cli  # noqa: E402
 from ashby_host.component import Loaded  # noqa: E402
 from ashby_host.deliver import ConfigRefused  # noqa: E402
 from ashby_host.inputs import open_input  # noqa: E402
+from ashby_host.preflight import preflight_failed  # noqa: E402
 from ashby_host.run import run  # noqa: E402
+from ashby_host.text import one_line  # noqa: E402
 
 
 def report(result, summary_path) -> int:
     """Prints the summary and the halt, and returns the exit code."""
+    if "preflight" in result:
+        print(preflight_failed(result["preflight"]), file=sys.stderr)
+        return 2
     s, halt = result["summary"], result["halt"]
     for w in result["warnings"]:
-        print(f"warning: {w}", file=sys.stderr)
+        print(f"warning: {one_line(w)}", file=sys.stderr)
     text = json.dumps(s, indent=2)
     if summary_path:
         with open(summary_path, "w", encoding="utf-8") as f:
             f.write(text + "\n")
     print(text, flush=True)
+    for field, n in s["unknown_fields"].items():
+        print(f"warning: {n} record(s) carried the field `{one_line(field)}`, which no call of the template "
+              "takes; it was sent, left out or refused as the config's \"unknown_fields\" says", file=sys.stderr)
     if s["rate_limited_partner"] > 0:
         print(f"warning: Ashby answered 429 with `X-RateLimit-Scope: integration-partner` "
               f"{s['rate_limited_partner']} time(s): the integration partner's combined traffic across all "
               "organisations is limited, not only this API key; lowering --rate for this key alone may not help",
               file=sys.stderr)
     if halt:
-        perm = (f" The endpoint needs the `{halt['permission']}` permission on the API key."
+        perm = (f" The endpoint needs the `{one_line(halt['permission'])}` permission on the API key."
                 if halt["permission"] else "")
-        print(f"error: halted ({halt['code']}): {halt['message'].rstrip('.')}.{perm} "
+        print(f"error: halted ({one_line(halt['code'])}): {one_line(halt['message'].rstrip('.'))}.{perm} "
               f"{s['not_attempted']} record(s) were not attempted.", file=sys.stderr)
         return 2
     return 1 if s["dead_lettered"] > 0 else 0

@@ -34,9 +34,6 @@ struct Tally {
     done: usize,
     /// Journal entries for those.
     finished: Vec<Entry>,
-    /// The record sets of 429 answers already counted (one answer may
-    /// cover a batch of records).
-    limited: Vec<Vec<u64>>,
 }
 
 /// Applies the outcomes of one `send` call to its records.
@@ -152,16 +149,6 @@ fn outcomes_by_index(
 /// dead-lettered `retries_exhausted`.
 fn on_retry(flow: &Flow, t: &mut Tally, mut p: Pending, r: Retry) {
     p.maybe_applied |= r.maybe_applied;
-    if r.code.starts_with("rate_limited")
-        && let Some(ex) = &r.exchange
-        && !t.limited.contains(&ex.request.records)
-    {
-        t.limited.push(ex.request.records.clone());
-        add(&flow.counts.rate_limited, 1);
-        if r.code == "rate_limited_integration_partner" {
-            add(&flow.counts.rate_limited_partner, 1);
-        }
-    }
     note_steps(&mut t.published, r.completed.clone());
     if p.attempts > 0 && r.exchange.is_some() {
         note_exchange(&mut t.published, r.exchange.clone());

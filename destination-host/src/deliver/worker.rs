@@ -197,7 +197,8 @@ fn give_up(flow: &Flow, records: Vec<Pending>, why: &str) {
     flow.release(n);
 }
 
-/// One `send` call; the requests it made are added to the run's count.
+/// One `send` call; the requests it made and the 429s it got (as the
+/// host's `http` import saw them) are added to the run's counts.
 async fn call_send(
     guest: &mut Guest,
     flow: &Flow,
@@ -212,10 +213,20 @@ async fn call_send(
         })
         .collect();
     guest.set_resend_count(records.iter().map(|p| p.attempts).max().unwrap_or(0));
-    let before = guest.stats().requests.load(Ordering::Relaxed);
+    let counted = |g: &Guest| {
+        let s = g.stats();
+        [&s.requests, &s.rate_limited, &s.rate_limited_partner].map(|c| c.load(Ordering::Relaxed))
+    };
+    let before = counted(guest);
     let result = guest.send(input).await;
-    let after = guest.stats().requests.load(Ordering::Relaxed);
-    add(&flow.counts.requests, after - before);
+    let after = counted(guest);
+    let c = &flow.counts;
+    for (total, (a, b)) in [&c.requests, &c.rate_limited, &c.rate_limited_partner]
+        .into_iter()
+        .zip(after.into_iter().zip(before))
+    {
+        add(total, a - b);
+    }
     match result? {
         Ok(outcomes) => Ok(outcomes),
         Err(e) => {

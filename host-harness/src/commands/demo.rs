@@ -138,22 +138,7 @@ pub async fn run(out: Option<PathBuf>, keep: bool, runtime: Sandbox) -> anyhow::
     let mut worst = 0u8;
     for (i, step) in STEPS.iter().enumerate() {
         let config = file(step.config)?;
-        let input_path = match step.input_from {
-            None => candidates.clone(),
-            Some(prev) => {
-                let p = out.join(format!("step{}-input.jsonl", i + 1));
-                let mut f = std::fs::File::create(&p)?;
-                let responses = &reports
-                    .get(prev)
-                    .context("internal: missing step")?
-                    .responses;
-                let take = if step.first_only { 1 } else { responses.len() };
-                for r in responses.iter().filter(|r| r["success"] == true).take(take) {
-                    writeln!(f, "{r}")?;
-                }
-                p
-            }
-        };
+        let input_path = step_input(&out, &candidates, i, step, &reports)?;
         let opts = Options {
             dead_letter: Some(out.join(format!("step{}-dead-letter.jsonl", i + 1))),
             responses: Some(out.join(format!("step{}-responses.jsonl", i + 1))),
@@ -162,40 +147,12 @@ pub async fn run(out: Option<PathBuf>, keep: bool, runtime: Sandbox) -> anyhow::
         let report = deliver::run(&runtime, &tenant, config, input::open(&input_path)?, opts)
             .await
             .with_context(|| format!("step {} ({})", i + 1, step.name))?;
-        let template = serde_json::from_str::<serde_json::Value>(config)
-            .ok()
-            .and_then(|v| v["template"].as_str().map(String::from))
-            .unwrap_or_default();
-        let ids: Vec<String> = report
-            .responses
-            .iter()
-            .filter_map(|r| {
-                let first: String = r["id"].as_str()?.chars().take(8).collect();
-                Some(destination_host::text::one_line(&first).into_owned())
-            })
-            .collect();
-        let s = &report.summary;
         if report.halt.is_some() {
             worst = 2;
-        } else if s.dead_lettered > 0 {
+        } else if report.summary.dead_lettered > 0 {
             worst = worst.max(1);
         }
-        rows.push(format!(
-            "{:<2} {:<24} {:<24} {:>5} {:>9} {:>12} {:>8} {:>6}  {}",
-            i + 1,
-            step.name,
-            template,
-            s.input,
-            s.delivered,
-            s.dead_lettered,
-            s.requests,
-            s.elapsed_ms,
-            if ids.is_empty() {
-                "-".to_string()
-            } else {
-                ids.join(" ")
-            }
-        ));
+        rows.push(row(i, step, config, &report));
         reports.push(report);
     }
     crate::out::line(format!(
@@ -205,6 +162,71 @@ pub async fn run(out: Option<PathBuf>, keep: bool, runtime: Sandbox) -> anyhow::
     for r in rows {
         crate::out::line(r)?;
     }
+    footer(&mock, kept, &out)?;
+    Ok(worst)
+}
+
+/// Step `i`'s input: the candidates file, or the successful response
+/// records of an earlier step (only the first with `first_only`).
+fn step_input(
+    out: &std::path::Path,
+    candidates: &std::path::Path,
+    i: usize,
+    step: &Step,
+    reports: &[Report],
+) -> anyhow::Result<PathBuf> {
+    let Some(prev) = step.input_from else {
+        return Ok(candidates.to_path_buf());
+    };
+    let p = out.join(format!("step{}-input.jsonl", i + 1));
+    let mut f = std::fs::File::create(&p)?;
+    let responses = &reports
+        .get(prev)
+        .context("internal: missing step")?
+        .responses;
+    let take = if step.first_only { 1 } else { responses.len() };
+    for r in responses.iter().filter(|r| r["success"] == true).take(take) {
+        writeln!(f, "{r}")?;
+    }
+    Ok(p)
+}
+
+/// One line of the table: the step, its template, its counts and the
+/// first 8 characters of each id it got.
+fn row(i: usize, step: &Step, config: &str, report: &Report) -> String {
+    let template = serde_json::from_str::<serde_json::Value>(config)
+        .ok()
+        .and_then(|v| v["template"].as_str().map(String::from))
+        .unwrap_or_default();
+    let ids: Vec<String> = report
+        .responses
+        .iter()
+        .filter_map(|r| {
+            let first: String = r["id"].as_str()?.chars().take(8).collect();
+            Some(destination_host::text::one_line(&first).into_owned())
+        })
+        .collect();
+    let s = &report.summary;
+    format!(
+        "{:<2} {:<24} {:<24} {:>5} {:>9} {:>12} {:>8} {:>6}  {}",
+        i + 1,
+        step.name,
+        template,
+        s.input,
+        s.delivered,
+        s.dead_lettered,
+        s.requests,
+        s.elapsed_ms,
+        if ids.is_empty() {
+            "-".to_string()
+        } else {
+            ids.join(" ")
+        }
+    )
+}
+
+/// What the mock holds at the end, and where the outputs are.
+fn footer(mock: &MockAshby, kept: bool, out: &std::path::Path) -> anyhow::Result<()> {
     let state = mock.state();
     let screened = state
         .applications
@@ -225,6 +247,5 @@ pub async fn run(out: Option<PathBuf>, keep: bool, runtime: Sandbox) -> anyhow::
         state.candidates.len(),
         state.applications.len(),
         state.offer_processes.len(),
-    ))?;
-    Ok(worst)
+    ))
 }

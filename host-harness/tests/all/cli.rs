@@ -5,8 +5,8 @@
 use base64::Engine as _;
 use mock_ashby::{Fault, FaultKind, MockAshby, MockConfig};
 use serde_json::Value;
-use std::path::Path;
-use std::process::Output;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
 
 const KEY: &str = "sk-test-4f1d9c2b7e8a6d5c3b2a1f0e9d8c7b6a";
 
@@ -562,51 +562,91 @@ fn rate_paces_requests_per_key() {
     assert!(String::from_utf8_lossy(&bad.stderr).contains("--rate"));
 }
 
-#[test]
-fn a_run_killed_with_sigkill_resumes_from_its_journal() {
-    let dir = tempfile::tempdir().unwrap();
-    let mock = mock_with(MockConfig {
-        latency: std::time::Duration::from_millis(15),
-        ..MockConfig::default()
-    });
-    let n = 300usize;
-    let config = write(dir.path(), "c.json", r#"{"template":"create-candidate"}"#);
-    let text: String = (0..n)
-        .map(|i| format!("{{\"name\":\"K{i}\",\"email\":\"k{i}@example.com\"}}\n"))
-        .collect();
-    let input = write(dir.path(), "in.jsonl", &text);
-    let journal = dir.path().join("journal");
-    let cmd = || {
+/// A journaled `send` of `n` creates against a slow mock, for the tests
+/// that stop a run mid-way and resume it.
+struct JournalRun {
+    dir: tempfile::TempDir,
+    mock: MockAshby,
+    n: usize,
+    text: String,
+    config: PathBuf,
+    input: PathBuf,
+    journal: PathBuf,
+}
+
+impl JournalRun {
+    fn new(n: usize) -> JournalRun {
+        let dir = tempfile::tempdir().unwrap();
+        let mock = mock_with(MockConfig {
+            latency: std::time::Duration::from_millis(15),
+            ..MockConfig::default()
+        });
+        let config = write(dir.path(), "c.json", r#"{"template":"create-candidate"}"#);
+        let text: String = (0..n)
+            .map(|i| format!("{{\"name\":\"K{i}\",\"email\":\"k{i}@example.com\"}}\n"))
+            .collect();
+        let input = write(dir.path(), "in.jsonl", &text);
+        let journal = dir.path().join("journal");
+        JournalRun {
+            dir,
+            mock,
+            n,
+            text,
+            config,
+            input,
+            journal,
+        }
+    }
+
+    /// The `send` command of the run.
+    fn cmd(&self) -> Command {
         let mut c = bin();
         c.env("ASHBY_API_KEY", KEY)
             .args(["send", "--rate", "100000/s", "--concurrency", "2"])
-            .args(["--base-url", &mock.base_url()])
-            .args(config_and_input(&config, &input))
+            .args(["--base-url", &self.mock.base_url()])
+            .args(config_and_input(&self.config, &self.input))
             .arg("--journal")
-            .arg(&journal)
+            .arg(&self.journal)
             .arg("--dead-letter")
-            .arg(dir.path().join("dead.jsonl"));
+            .arg(self.dir.path().join("dead.jsonl"));
         c
-    };
-    let mut child = cmd()
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let t0 = std::time::Instant::now();
-    while mock.state().candidates.len() < 60 {
-        assert!(
-            t0.elapsed() < std::time::Duration::from_secs(120),
-            "too slow"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(5));
     }
+
+    /// Spawns `cmd` (its stdout and stderr piped, or dropped) and returns
+    /// once the mock holds 60 candidates.
+    fn started_then_60_created(&self, mut cmd: Command, piped: bool) -> std::process::Child {
+        let io = || {
+            if piped {
+                std::process::Stdio::piped()
+            } else {
+                std::process::Stdio::null()
+            }
+        };
+        let child = cmd.stdout(io()).stderr(io()).spawn().unwrap();
+        let t0 = std::time::Instant::now();
+        while self.mock.state().candidates.len() < 60 {
+            assert!(
+                t0.elapsed() < std::time::Duration::from_secs(120),
+                "too slow"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        child
+    }
+}
+
+#[test]
+fn a_run_killed_with_sigkill_resumes_from_its_journal() {
+    let r = JournalRun::new(300);
+    let (n, mock, journal, text, input) = (r.n, &r.mock, &r.journal, &r.text, &r.input);
+    let cmd = || r.cmd();
+    let mut child = r.started_then_60_created(cmd(), false);
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
     std::thread::sleep(std::time::Duration::from_millis(300));
-    let created_before: Vec<String> = names(&mock);
+    let created_before: Vec<String> = names(mock);
     assert!(created_before.len() < n, "killed mid-way");
-    let journaled: Vec<u64> = lines(&journal)[1..]
+    let journaled: Vec<u64> = lines(journal)[1..]
         .iter()
         .map(|e| e["i"].as_u64().unwrap())
         .collect();
@@ -623,7 +663,7 @@ fn a_run_killed_with_sigkill_resumes_from_its_journal() {
     assert_eq!(s["input"], n as u64, "{s}");
     assert_eq!(s["delivered"], n as u64, "{s}");
     assert_eq!(s["resumed"], journaled.len() as u64, "{s}");
-    let after = names(&mock);
+    let after = names(mock);
     let mut dups = Vec::new();
     for i in 0..n {
         let c = after.iter().filter(|x| **x == format!("K{i}")).count();
@@ -648,8 +688,8 @@ fn a_run_killed_with_sigkill_resumes_from_its_journal() {
     );
 
     // The input changed under its journal: refused, nothing sent.
-    let before = writes(&mock).len();
-    std::fs::write(&input, text.replace("\"K5\"", "\"K five\"")).unwrap();
+    let before = writes(mock).len();
+    std::fs::write(input, text.replace("\"K5\"", "\"K five\"")).unwrap();
     let out = cmd().output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
@@ -657,7 +697,7 @@ fn a_run_killed_with_sigkill_resumes_from_its_journal() {
         err.contains("changed under its journal") && err.contains("record 5"),
         "{err}"
     );
-    assert_eq!(writes(&mock).len(), before);
+    assert_eq!(writes(mock).len(), before);
 }
 
 fn names(mock: &MockAshby) -> Vec<String> {
@@ -711,46 +751,15 @@ fn responses_url_posts_to_the_webhook_and_partner_429s_are_reported() {
 
 #[test]
 fn sigterm_mid_run_writes_a_complete_summary_and_the_journal_resumes() {
-    let dir = tempfile::tempdir().unwrap();
-    let mock = mock_with(MockConfig {
-        latency: std::time::Duration::from_millis(15),
-        ..MockConfig::default()
-    });
-    let n = 300usize;
-    let config = write(dir.path(), "c.json", r#"{"template":"create-candidate"}"#);
-    let text: String = (0..n)
-        .map(|i| format!("{{\"name\":\"K{i}\",\"email\":\"k{i}@example.com\"}}\n"))
-        .collect();
-    let input = write(dir.path(), "in.jsonl", &text);
-    let journal = dir.path().join("journal");
-    let summary = dir.path().join("summary.json");
+    let r = JournalRun::new(300);
+    let (n, mock, journal) = (r.n, &r.mock, &r.journal);
+    let summary = r.dir.path().join("summary.json");
     let cmd = || {
-        let mut c = bin();
-        c.env("ASHBY_API_KEY", KEY)
-            .args(["send", "--rate", "100000/s", "--concurrency", "2"])
-            .args(["--base-url", &mock.base_url()])
-            .args(config_and_input(&config, &input))
-            .arg("--journal")
-            .arg(&journal)
-            .arg("--summary")
-            .arg(&summary)
-            .arg("--dead-letter")
-            .arg(dir.path().join("dead.jsonl"));
+        let mut c = r.cmd();
+        c.arg("--summary").arg(&summary);
         c
     };
-    let child = cmd()
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let t0 = std::time::Instant::now();
-    while mock.state().candidates.len() < 60 {
-        assert!(
-            t0.elapsed() < std::time::Duration::from_secs(120),
-            "too slow"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(5));
-    }
+    let child = r.started_then_60_created(cmd(), true);
     let kill = std::process::Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
@@ -771,8 +780,8 @@ fn sigterm_mid_run_writes_a_complete_summary_and_the_journal_resumes() {
         "{s}"
     );
     assert!(num("not_attempted") > 0, "stopped mid-way: {s}");
-    let created = names(&mock);
-    let journaled: Vec<u64> = lines(&journal)[1..]
+    let created = names(mock);
+    let journaled: Vec<u64> = lines(journal)[1..]
         .iter()
         .map(|e| e["i"].as_u64().unwrap())
         .collect();
@@ -785,7 +794,7 @@ fn sigterm_mid_run_writes_a_complete_summary_and_the_journal_resumes() {
     let s2 = ok_json(&out);
     assert_eq!(s2["delivered"], n as u64, "{s2}");
     assert_eq!(s2["resumed"], journaled.len() as u64, "{s2}");
-    let after = names(&mock);
+    let after = names(mock);
     assert_eq!(after.len(), n, "each record created exactly once");
     println!(
         "figure: SIGTERM after {} creates: exit 143, {} not attempted; the re-run resumed {} and created the other {}",

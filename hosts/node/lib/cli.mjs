@@ -9,6 +9,7 @@ import { SetupError, parseOrigin } from './policy.mjs';
 export const USAGE = `usage: node send.mjs --component FILE --config C --input I.jsonl --base-url URL
        [--summary S.json] [--dead-letter D.jsonl] [--responses R.jsonl]
        [--max-attempts N] [--rate N/s|N/min] [--http-timeout SECONDS] [--max-response-bytes N]
+       [--no-preflight]
 The API key comes from ASHBY_API_KEY.`;
 
 /** Parses `N/s` or `N/min` into requests per second. */
@@ -41,10 +42,13 @@ export function parseCli(argv) {
   try {
     ({ values } = parseArgs({
       args: argv,
-      options: Object.fromEntries(
-        ['component', 'config', 'input', 'base-url', 'summary', 'dead-letter', 'responses', 'max-attempts',
-          'rate', 'http-timeout', 'max-response-bytes'].map((k) => [k, { type: 'string' }]),
-      ),
+      options: {
+        ...Object.fromEntries(
+          ['component', 'config', 'input', 'base-url', 'summary', 'dead-letter', 'responses', 'max-attempts',
+            'rate', 'http-timeout', 'max-response-bytes'].map((k) => [k, { type: 'string' }]),
+        ),
+        'no-preflight': { type: 'boolean' },
+      },
     }));
   } catch (e) {
     throw new SetupError(`${e.message}\n${USAGE}`);
@@ -59,7 +63,7 @@ export function parseCli(argv) {
     throw new SetupError(`cannot read config ${values.config}: ${e.message}`);
   }
   if (values.responses) config = withResponseWebhook(config);
-  const opts = { deadLetter: values['dead-letter'], responses: values.responses };
+  const opts = { deadLetter: values['dead-letter'], responses: values.responses, noPreflight: Boolean(values['no-preflight']) };
   if (values['max-attempts']) opts.maxAttempts = Math.floor(positive('max-attempts', values['max-attempts']));
   if (values.rate) opts.ratePerSec = parseRate(values.rate);
   if (values['http-timeout']) opts.timeoutMs = positive('http-timeout', values['http-timeout']) * 1000;

@@ -25,6 +25,17 @@ export function configErrorText(e) {
   }
 }
 
+/** A fresh instance of `component` with `send` as its `http.send`, configured: `{inst, summary}`. */
+export function configured(component, config, send) {
+  const inst = component.instantiate(send);
+  try {
+    return { inst, summary: inst.configure(config) };
+  } catch (e) {
+    if (e && 'payload' in e) throw new ConfigRefused(configErrorText(e.payload));
+    throw new SetupError(`the component faulted during configure: ${e?.message ?? e}`);
+  }
+}
+
 const recordValue = (json) => {
   try {
     return JSON.parse(json);
@@ -34,6 +45,19 @@ const recordValue = (json) => {
 };
 
 const sameRecords = (a, b) => a.length === b.length && [...a].every((x, i) => x === [...b][i]);
+
+/** Adds an exchange to publish, unless the same request is there (a batch answer shared by records). */
+function noteExchange(published, ex) {
+  if (ex && !published.some((p) => sameRecords(p.request.records, ex.request.records)
+    && p.request.path === ex.request.path && sameBytes(p.request.body, ex.request.body))) published.push(ex);
+}
+
+/** Adds the exchanges of a record's completed calls, in order. */
+function noteSteps(published, steps) {
+  for (const s of steps ?? []) noteExchange(published, s.exchange);
+}
+
+const sameBytes = (a, b) => a === b || (a.length === b.length && Buffer.compare(Buffer.from(a), Buffer.from(b)) === 0);
 
 /** Appends JSON Lines to a file (truncated when opened); no-op without a path. */
 class Lines {
@@ -54,6 +78,7 @@ export class Flow {
     Object.assign(this, { component, config, send, state, stats, opts });
     this.counts = { delivered: 0, dead: 0, notAttempted: 0, retries: 0, rateLimited: 0, partner: 0, restarts: 0 };
     this.haltInfo = null;
+    this.unknownFields = new Map();
     this.retryQueue = [];
     this.deadLetters = new Lines(opts.deadLetter);
     this.responses = new Lines(opts.responses);
@@ -61,18 +86,26 @@ export class Flow {
 
   /** A fresh instance, configured; throws ConfigRefused when refused. */
   configured() {
-    const inst = this.component.instantiate(this.send);
-    try {
-      return { inst, summary: inst.configure(this.config) };
-    } catch (e) {
-      if (e && 'payload' in e) throw new ConfigRefused(configErrorText(e.payload));
-      throw new SetupError(`the component faulted during configure: ${e?.message ?? e}`);
-    }
+    const r = configured(this.component, this.config, this.send);
+    this.state.declared = r.summary.method;
+    return r;
   }
 
-  deadLetter(index, record, code, reason, attempts) {
+  /**
+   * Writes one dead letter; `completed` (the record's calls that succeeded
+   * before the failure, as `step-done`s) is listed as `[{endpoint, id}]`
+   * when there are any, as the Rust host does.
+   */
+  deadLetter(index, record, code, reason, attempts, completed = []) {
     this.counts.dead += 1;
-    this.deadLetters.write({ index, record, code, reason, attempts });
+    const line = { index, record, code, reason, attempts };
+    if (completed.length) line.completed = completed.map((s) => ({ endpoint: s.exchange.request.path, id: s.id ?? null }));
+    this.deadLetters.write(line);
+  }
+
+  /** Counts a record's unknown fields: each name once per record. */
+  countUnknown(fields) {
+    for (const f of fields ?? []) this.unknownFields.set(f, (this.unknownFields.get(f) ?? 0) + 1);
   }
 
   halt(code, message, permission) {
@@ -146,61 +179,68 @@ export class Flow {
 
   /** Applies one call's outcomes to its records (see the README's delivery guarantees). */
   apply(records, outcomes) {
-    const byIndex = new Map(outcomes.map((o) => [Number(o.index), o.outcome]));
-    const published = [];
-    const note = (ex) => {
-      if (ex && !published.some((p) => sameRecords(p.request.records, ex.request.records)
-        && p.request.path === ex.request.path && p.request.body === ex.request.body)) published.push(ex);
-    };
-    const later = [];
-    const limited = [];
-    let floor = null;
+    const byIndex = new Map();
+    for (const o of outcomes) {
+      // A second outcome for one record is ignored: the first one counts.
+      if (!byIndex.has(Number(o.index))) byIndex.set(Number(o.index), o);
+    }
+    const t = { published: [], later: [], limited: [], floor: null };
     for (const p of records) {
-      const o = byIndex.get(p.index);
-      if (!o) {
-        p.attempts += 1;
-        this.deadLetter(p.index, recordValue(p.json), 'plugin_error', 'the plugin returned no outcome for this record', p.attempts);
+      const ro = byIndex.get(p.index);
+      if (!ro) {
+        this.deadLetter(p.index, recordValue(p.json), 'plugin_fault',
+          'plugin fault: the plugin returned no outcome for this record', p.attempts + 1);
         continue;
       }
+      const { outcome: o } = ro;
       const v = o.val;
       // As the Rust host: an attempt is a request actually sent (a `deferred`
-      // retry without an exchange was held back by the plugin), and a retry
-      // is a record sent again.
+      // retry without an exchange was held back by the plugin), a retry is a
+      // record sent again, and a record's unknown fields count once.
       if (!(o.tag === 'retry' && v.code === 'deferred' && !v.exchange)) {
+        if (p.attempts === 0) this.countUnknown(ro.unknownFields);
         if (p.attempts > 0) this.counts.retries += 1;
         p.attempts += 1;
       }
+      // Every call of a multi-step record is published: the completed ones
+      // first, in order, then the outcome's own.
+      noteSteps(t.published, v.completed);
       if (o.tag === 'delivered') {
         this.counts.delivered += 1;
-        note(v.exchange);
+        noteExchange(t.published, v.exchange);
       } else if (o.tag === 'rejected') {
-        this.deadLetter(p.index, recordValue(p.json), v.code, v.message, p.attempts);
-        note(v.exchange);
+        this.deadLetter(p.index, recordValue(p.json), v.code, v.message, p.attempts, v.completed);
+        noteExchange(t.published, v.exchange);
       } else if (o.tag === 'halt') {
         this.halt(v.code, v.message, v.permission);
         this.counts.notAttempted += 1;
       } else {
-        this.countRateLimited(v, limited);
-        note(v.exchange);
-        // The write may have been applied: its next attempts look first.
-        if (v.maybeApplied) p.maybeApplied = true;
-        if (this.state.halted) {
-          this.counts.notAttempted += 1;
-        } else if (p.attempts >= this.opts.maxAttempts) {
-          this.deadLetter(p.index, recordValue(p.json), 'retries_exhausted',
-            `gave up after ${p.attempts} attempts; last error ${v.code}: ${v.message}`, p.attempts);
-        } else {
-          const ra = v.retryAfter == null ? null : parseRetryAfter(v.retryAfter);
-          if (ra !== null) floor = Math.max(floor ?? 0, ra);
-          later.push(p);
-        }
+        this.onRetry(p, v, t);
       }
     }
-    this.publish(published);
-    if (later.length) {
-      const attempts = Math.max(...later.map((p) => p.attempts));
-      const delay = backoffMs(this.opts, attempts, floor);
-      this.retryQueue.push({ due: Date.now() + delay, records: later });
+    this.publish(t.published);
+    if (t.later.length) {
+      const attempts = Math.max(...t.later.map((p) => p.attempts));
+      const delay = backoffMs(this.opts, attempts, t.floor);
+      this.retryQueue.push({ due: Date.now() + delay, records: t.later });
+    }
+  }
+
+  /** A transient failure: retried later or, out of attempts, dead-lettered. */
+  onRetry(p, v, t) {
+    this.countRateLimited(v, t.limited);
+    noteExchange(t.published, v.exchange);
+    // The write may have been applied: its next attempts look first.
+    if (v.maybeApplied) p.maybeApplied = true;
+    if (this.state.halted) {
+      this.counts.notAttempted += 1;
+    } else if (p.attempts >= this.opts.maxAttempts) {
+      this.deadLetter(p.index, recordValue(p.json), 'retries_exhausted',
+        `gave up after ${p.attempts} attempts; last error ${v.code}: ${v.message}`, p.attempts, v.completed);
+    } else {
+      const ra = v.retryAfter == null ? null : parseRetryAfter(v.retryAfter);
+      if (ra !== null) t.floor = Math.max(t.floor ?? 0, ra);
+      t.later.push(p);
     }
   }
 

@@ -4,8 +4,11 @@
 
 import { isIPv4, isIPv6 } from 'node:net';
 
-/** Methods the host performs; any other is refused as an invalid request. */
-export const METHODS = new Set(['POST', 'GET', 'PUT', 'PATCH', 'DELETE']);
+/**
+ * The cases of the WIT `http.method` enum, as jco names them, and the HTTP
+ * method each one is. Nothing else is representable across the boundary.
+ */
+export const METHODS = new Map([['get', 'GET'], ['post', 'POST'], ['put', 'PUT'], ['patch', 'PATCH'], ['delete', 'DELETE']]);
 
 /** A setup error: the message is one sentence for the user. */
 export class SetupError extends Error {}

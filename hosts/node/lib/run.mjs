@@ -2,7 +2,8 @@
 // feeds the input through the delivery loop, and returns the summary.
 
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Flow } from './deliver.mjs';
+import { Flow, configured } from './deliver.mjs';
+import { preflight } from './preflight.mjs';
 import { Bucket, SyncHttp, httpImport } from './transport.mjs';
 
 /** What the Rust host defaults to. */
@@ -67,9 +68,26 @@ async function loop(flow, items, chunkSize) {
   }
 }
 
+/** Records per unknown field name, keys in the Rust host's order (UTF-8 bytes). */
+function unknownFields(map) {
+  const names = [...map.keys()].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+  return Object.fromEntries(names.map((n) => [n, map.get(n)]));
+}
+
+/** The `auth` preflight on an instance of its own (its requests are not the run's). */
+function checkAuth({ component, config, client, opts, bucket }) {
+  const state = { halted: false };
+  const send = httpImport({ client, limits: opts, bucket, state, stats: { requests: 0 } });
+  const { inst, summary } = configured(component, config, send);
+  state.declared = summary.method;
+  return preflight(inst);
+}
+
 /**
  * Sends every item of `items` (an async iterable from input.mjs) through the
- * component for the tenant `{origin, key}`. Returns `{summary, halt, warnings}`.
+ * component for the tenant `{origin, key}`, after the `auth` preflight
+ * (unless `opts.noPreflight`). Returns `{summary, halt, warnings}`, or
+ * `{preflight}` (the failed check's report) when nothing was sent.
  */
 export async function run({ component, config, items, tenant, opts: given }) {
   const start = Date.now();
@@ -86,6 +104,8 @@ export async function run({ component, config, items, tenant, opts: given }) {
   const send = httpImport({ client, limits: opts, bucket, state, stats });
   const flow = new Flow({ component, config, send, state, stats, opts });
   try {
+    const failed = opts.noPreflight ? null : checkAuth({ component, config, client, opts, bucket });
+    if (failed) return { preflight: failed };
     const { inst, summary } = flow.configured();
     flow.inst = inst;
     flow.input = 0;
@@ -97,7 +117,8 @@ export async function run({ component, config, items, tenant, opts: given }) {
       summary: {
         input: flow.input, delivered: c.delivered, dead_lettered: c.dead, not_attempted: c.notAttempted,
         requests: stats.requests, retries: c.retries, resumed: 0, rate_limited: c.rateLimited,
-        rate_limited_partner: c.partner, plugin_restarts: c.restarts, elapsed_ms: Date.now() - start,
+        rate_limited_partner: c.partner, plugin_restarts: c.restarts,
+        unknown_fields: unknownFields(flow.unknownFields), elapsed_ms: Date.now() - start,
       },
       halt: flow.haltInfo,
       warnings: summary.warnings,

@@ -5,6 +5,7 @@
 import { MessageChannel, Worker, receiveMessageOnPort } from 'node:worker_threads';
 import { METHODS, checkHeader, checkPath } from './policy.mjs';
 import { parseRetryAfter } from './retry.mjs';
+import { oneLine } from './text.mjs';
 
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 
@@ -86,13 +87,19 @@ const err = (tag, val) => ({ tag, val });
 
 /**
  * The function the component imports as `http.send`. `state.halted` denies
- * every request after a halt; `stats.requests` counts what was sent.
+ * every request after a halt, `state.declared` is the method `configure`
+ * declared (none before it); `stats.requests` counts what was sent.
  */
 export function httpImport({ client, limits, bucket, state, stats }) {
   return function send(request) {
     if (state.halted) throw err('denied', 'this flow was halted; no further requests are made');
-    if (!METHODS.has(request.method)) {
-      throw err('invalid-request', `method ${JSON.stringify(request.method)} is not allowed`);
+    // The WIT `method` enum (jco gives its case names: `post`, ...).
+    const method = METHODS.get(request.method);
+    if (!method) throw err('invalid-request', `method ${JSON.stringify(request.method)} is not allowed`);
+    // Only the method the destination declared in `configure` is sent.
+    if (state.declared == null) throw err('denied', `method ${method}: the destination declared no method (not configured)`);
+    if (state.declared !== method) {
+      throw err('denied', `method ${method} is not the one this destination declared (${oneLine(state.declared)})`);
     }
     const bad = checkPath(request.path);
     if (bad) throw err('invalid-request', bad);
@@ -107,7 +114,7 @@ export function httpImport({ client, limits, bucket, state, stats }) {
     }
     bucket?.acquire();
     stats.requests += 1;
-    const r = client.exchange({ method: request.method, path: request.path, headers, body: request.body });
+    const r = client.exchange({ method, path: request.path, headers, body: request.body });
     if (r.err) throw r.err;
     const { status, body } = r.ok;
     if (status === 429 && bucket) {

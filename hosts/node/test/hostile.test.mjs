@@ -31,14 +31,18 @@ test('forged requests are refused by the policy', async () => {
     { path: '//evil.example/x' },
     { path: '/a/../candidate.create' },
     { path: 'http://evil.example/candidate.create' },
+    // The WIT method is an enum: the guest cannot even ask for TRACE.
     { method: 'TRACE' },
+    // Representable, but not the method the guest declared (POST).
+    { method: 'DELETE' },
     { headers: [['x-request-tag', 'fine']] },
   ];
   const server = await okServer();
   try {
     const r = await hostile('probe', probes, server.baseUrl);
     assert.deepEqual(r.deadLetters.map((d) => d.code),
-      [...Array(3).fill('denied'), ...Array(5).fill('invalid_request'), 'answered'], JSON.stringify(r.deadLetters));
+      [...Array(3).fill('denied'), ...Array(4).fill('invalid_request'), 'unrepresentable', 'denied', 'answered'],
+      JSON.stringify(r.deadLetters));
     assert.equal(server.seen.length, 1, 'only the allowed request reached the network');
     const [req] = server.seen;
     assert.equal(req.path, '/candidate.create');

@@ -6,13 +6,13 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import {
-  configFor, prerequisites, send as sendWith, startMock, startServer, substitute, templates,
+  catalog, configFor, examples, post, prerequisites, send as sendWith, startMock, startServer, stepExamples, substitute,
 } from '../e2e-support.mjs';
 
 const KEY = 'node-host-test-key-0123456789';
 const ZERO = {
   input: 0, delivered: 0, dead_lettered: 0, not_attempted: 0, requests: 0, retries: 0, resumed: 0,
-  rate_limited: 0, rate_limited_partner: 0, plugin_restarts: 0, elapsed_ms: 0,
+  rate_limited: 0, rate_limited_partner: 0, plugin_restarts: 0, unknown_fields: {}, elapsed_ms: 0,
 };
 const counts = (s) => ({ ...s, elapsed_ms: 0 });
 const send = (o) => sendWith({ key: KEY, ...o });
@@ -33,23 +33,36 @@ const canary = () => {
   }).then((s) => ({ ...s, hits }));
 };
 
-describe('every template example delivers against the mock', () => {
-  for (const t of templates()) {
-    test(t.id, async () => {
+const TEMPLATES = await catalog();
+const STEP_EXAMPLES = await stepExamples();
+const PLACEHOLDERS = Object.fromEntries(['candidate', 'application', 'job', 'opening', 'team', 'location', 'source',
+  'user', 'interview_plan', 'custom_field', 'interview_stage', 'application_field', 'job_field', 'opening_field']
+  .map((k) => [k, k[0]]));
+/** Against a server that is not the mock: no preflight, so every request counted is the records'. */
+const NO_PREFLIGHT = ['--no-preflight'];
+
+describe('every step of every template delivers its example against the mock', () => {
+  for (const { t, i, step, example } of STEP_EXAMPLES) {
+    test(`${t.id} step ${i + 1} (${step.endpoint})`, async () => {
       const mock = await startMock(KEY);
       try {
-        const record = substitute(t.example, await prerequisites(mock));
+        const record = substitute(example, await prerequisites(mock));
         const r = await send({ config: configFor(t), records: [record], baseUrl: mock.baseUrl, responses: true });
         assert.equal(r.code, 0, r.stderr);
-        assert.deepEqual(counts(r.summary), { ...ZERO, input: 1, delivered: 1, requests: 1 });
+        const n = r.summary.requests;
+        assert.deepEqual(counts(r.summary), { ...ZERO, input: 1, delivered: 1, requests: n });
         assert.deepEqual(JSON.parse(readFileSync(join(r.dir, 'summary.json'), 'utf8')), r.summary);
-        assert.equal(r.responses.length, 1, 'one response-webhook record');
-        const [resp] = r.responses;
-        assert.equal(resp.success, true, JSON.stringify(resp));
-        assert.equal(resp.index, 0);
-        assert.equal(resp.endpoint, t.endpoint);
-        assert.equal(typeof resp.request_id, 'string');
-        if (t.result_id) assert.equal(typeof resp.id, 'string', JSON.stringify(resp));
+        // One response-webhook record per call, in the template's step order.
+        assert.equal(r.responses.length, n, JSON.stringify(r.responses));
+        const endpoints = r.responses.map((x) => x.endpoint);
+        assert.ok(endpoints.includes(step.endpoint), `${step.endpoint} was not called: ${endpoints}`);
+        const order = t.steps.map((s) => s.endpoint);
+        assert.deepEqual(endpoints, order.filter((e) => endpoints.includes(e)), 'calls out of step order');
+        for (const resp of r.responses) {
+          assert.equal(resp.success, true, JSON.stringify(resp));
+          assert.equal(resp.index, 0);
+          assert.equal(typeof resp.request_id, 'string');
+        }
         assert.deepEqual(r.deadLetters, []);
         assertNoKey(r);
       } finally {
@@ -59,17 +72,71 @@ describe('every template example delivers against the mock', () => {
   }
 });
 
+test('a multi-step record delivers with one response record per call', async () => {
+  const mock = await startMock(KEY);
+  try {
+    const job = mock.fixtures.job;
+    const record = { jobId: job, title: 'Staff Rust Engineer', status: 'Closed' };
+    const r = await send({ config: { template: 'update-job' }, records: [record], baseUrl: mock.baseUrl,
+      responses: true });
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(counts(r.summary), { ...ZERO, input: 1, delivered: 1, requests: 2 });
+    assert.deepEqual(r.responses.map((x) => [x.index, x.endpoint, x.success, x.id]),
+      [[0, '/job.update', true, job], [0, '/job.setStatus', true, job]]);
+    const info = await post(mock, '/job.info', { id: job });
+    assert.equal(info.results.status, 'Closed');
+    assert.equal(info.results.title, 'Staff Rust Engineer');
+  } finally {
+    mock.stop();
+  }
+});
+
+test('a later call failing dead-letters the record with the calls completed before it', async () => {
+  const mock = await startMock(KEY);
+  try {
+    const job = mock.fixtures.job;
+    // The seeded job is Open: job.update succeeds, Open -> Draft is refused.
+    const record = { jobId: job, title: 'Renamed First', status: 'Draft' };
+    const r = await send({ config: { template: 'update-job' }, records: [record], baseUrl: mock.baseUrl,
+      responses: true });
+    assert.equal(r.code, 1, r.stderr);
+    assert.deepEqual(counts(r.summary), { ...ZERO, input: 1, dead_lettered: 1, requests: 2 });
+    assert.deepEqual(r.responses.map((x) => [x.endpoint, x.success]), [['/job.update', true], ['/job.setStatus', false]]);
+    const [dl] = r.deadLetters;
+    assert.deepEqual(Object.keys(dl), ['index', 'record', 'code', 'reason', 'attempts', 'completed']);
+    assert.deepEqual(dl.completed, [{ endpoint: '/job.update', id: job }]);
+    assert.match(dl.reason, /job\.setStatus/);
+    assert.equal((await post(mock, '/job.info', { id: job })).results.title, 'Renamed First', 'the first call stays');
+  } finally {
+    mock.stop();
+  }
+});
+
+test('unknown fields are counted per name, each record once', async () => {
+  const mock = await startMock(KEY);
+  try {
+    const records = [{ name: 'One', colour: 'red' }, { name: 'Two', colour: 'blue', shoe: 9 }, { name: 'Three' }];
+    const r = await send({ config: { template: 'create-candidate', unknown_fields: 'drop' }, records,
+      baseUrl: mock.baseUrl });
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(counts(r.summary), { ...ZERO, input: 3, delivered: 3, requests: 3,
+      unknown_fields: { colour: 2, shoe: 1 } });
+    assert.match(r.stderr, /warning: 2 record\(s\) carried the field `colour`/);
+  } finally {
+    mock.stop();
+  }
+});
+
 describe('a record missing a required field is dead-lettered without a request', () => {
-  for (const t of templates().filter((x) => x.required.length)) {
+  for (const t of TEMPLATES.filter((x) => x.fields.some((f) => f.required))) {
     test(t.id, async () => {
-      const field = t.required[0];
-      const record = substitute(t.example, { candidate: 'c', application: 'a', job: 'j', opening: 'o', team: 't',
-        location: 'l', source: 's', user: 'u', interview_plan: 'p', custom_field: 'f' });
-      delete record[field];
-      for (const a of t.aliases.filter((x) => x.to === field)) delete record[a.from];
+      const field = t.fields.find((f) => f.required);
+      const record = substitute(examples().get(t.id).example, PLACEHOLDERS);
+      delete record[field.name];
+      for (const a of field.aliases) delete record[a];
       const server = await canary();
       try {
-        const r = await send({ config: configFor(t), records: [record], baseUrl: server.baseUrl });
+        const r = await send({ config: configFor(t), records: [record], baseUrl: server.baseUrl, extra: NO_PREFLIGHT });
         assert.equal(r.code, 1, r.stderr);
         assert.deepEqual(counts(r.summary), { ...ZERO, input: 1, dead_lettered: 1 });
         assert.deepEqual(server.hits, [], 'a local rejection must not be sent');
@@ -79,7 +146,7 @@ describe('a record missing a required field is dead-lettered without a request',
         assert.equal(dl.code, 'missing_field');
         assert.equal(dl.index, 0);
         assert.deepEqual(dl.record, record, 'the dead letter keeps the record unchanged');
-        assert.ok(dl.reason.includes(field), dl.reason);
+        assert.ok(dl.reason.includes(field.name), dl.reason);
       } finally {
         server.close();
       }
@@ -87,12 +154,27 @@ describe('a record missing a required field is dead-lettered without a request',
   }
 });
 
-test('a wrong key halts the flow: exit 2, one request, nothing retried', async () => {
+test('a wrong key fails the auth preflight: exit 2, nothing sent', async () => {
   const mock = await startMock(KEY);
   try {
     const records = [1, 2, 3].map((i) => ({ name: `Person ${i}`, email: `p${i}@example.com` }));
     const r = await send({ config: { template: 'create-candidate' }, records, baseUrl: mock.baseUrl,
       key: 'a-wrong-key' });
+    assert.equal(r.code, 2, r.stderr);
+    assert.equal(r.summary, null, 'no run, no summary');
+    assert.match(r.stderr, /error: preflight check `auth` failed \(\w+\): .*Nothing was sent/);
+    assert.deepEqual(r.deadLetters, []);
+  } finally {
+    mock.stop();
+  }
+});
+
+test('without the preflight, a wrong key halts the flow: exit 2, one request, nothing retried', async () => {
+  const mock = await startMock(KEY);
+  try {
+    const records = [1, 2, 3].map((i) => ({ name: `Person ${i}`, email: `p${i}@example.com` }));
+    const r = await send({ config: { template: 'create-candidate' }, records, baseUrl: mock.baseUrl,
+      key: 'a-wrong-key', extra: NO_PREFLIGHT });
     assert.equal(r.code, 2, r.stderr);
     assert.deepEqual(counts(r.summary), { ...ZERO, input: 3, not_attempted: 3, requests: 1 });
     assert.match(r.stderr, /error: halted \((unauthorized|forbidden)\): .*candidatesWrite/);
@@ -121,7 +203,7 @@ test('a 429 with Retry-After is honoured, then the record is delivered', async (
   });
   try {
     const r = await send({ config: { template: 'create-candidate' }, records: [{ name: 'Slow Down' }],
-      baseUrl: proxy.baseUrl });
+      baseUrl: proxy.baseUrl, extra: NO_PREFLIGHT });
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(counts(r.summary), { ...ZERO, input: 1, delivered: 1, requests: 2, retries: 1, rate_limited: 1 });
     assert.equal(seen.length, 2);

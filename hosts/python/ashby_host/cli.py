@@ -72,6 +72,7 @@ def parse_cli(argv):
     for name in ("summary", "dead-letter", "responses", "max-attempts", "rate", "http-timeout",
                  "max-response-bytes"):
         p.add_argument(f"--{name}")
+    p.add_argument("--no-preflight", action="store_true")
     a = p.parse_args(argv)
     try:
         with open(a.config, encoding="utf-8") as f:
@@ -80,7 +81,7 @@ def parse_cli(argv):
         raise SetupError(f"cannot read config {a.config}: {e.strerror}") from None
     if a.responses:
         config = _with_response_webhook(config)
-    opts = Options(dead_letter=a.dead_letter, responses=a.responses)
+    opts = Options(dead_letter=a.dead_letter, responses=a.responses, no_preflight=a.no_preflight)
     if a.max_attempts:
         opts.max_attempts = int(_positive("max-attempts", a.max_attempts))
     if a.rate:

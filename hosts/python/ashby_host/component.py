@@ -184,7 +184,7 @@ class Destination:
         self.store, self.call_ticks = store, call_ticks
         idx = instance.get_export_index(store, export_name)
         self.funcs = {n: instance.get_func(store, instance.get_export_index(store, n, idx))
-                      for n in ("configure", "send", "on-response")}
+                      for n in ("describe", "configure", "send", "on-response", "check")}
 
     def _call(self, name, *args):
         f = self.funcs[name]
@@ -201,6 +201,11 @@ class Destination:
             raise CallError(out.payload if out.tag == "err" else out)
         return out
 
+    def describe(self):
+        """The destination's description record: `config-schema` and
+        `catalog` (JSON text) and `checks`. Makes no request."""
+        return self._call("describe")
+
     def configure(self, config: str):
         """The config summary record; raises CallError with a config-error."""
         return self._call("configure", config)
@@ -213,6 +218,10 @@ class Destination:
     def on_response(self, exchange):
         """The response-webhook JSON text, or None."""
         return self._call("on-response", exchange)
+
+    def check(self, name: str):
+        """The check-report record of the named check; raises CallError."""
+        return self._call("check", name)
 
 
 def _input(index: int, json_text: str, maybe_applied: bool):

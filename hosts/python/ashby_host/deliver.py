@@ -36,6 +36,18 @@ def config_error_text(e) -> str:
     return f"unexpected config error {e!r}"
 
 
+def configured(component, config: str, send):
+    """A fresh instance of `component` with `send` as its `http.send`,
+    configured: (instance, config summary)."""
+    inst = component.instantiate(send)
+    try:
+        return inst, inst.configure(config)
+    except CallError as e:
+        raise ConfigRefused(config_error_text(e.payload)) from None
+    except wasmtime.WasmtimeError as e:
+        raise SetupError(f"the component faulted during configure: {e}") from None
+
+
 def record_value(text: str):
     """The record as JSON, or its text when it is not JSON."""
     try:
@@ -74,6 +86,22 @@ def _same_exchange(a, b) -> bool:
             and a.request.body == b.request.body)
 
 
+class _Tally:
+    """What one call's outcomes left to do: exchanges to publish (each
+    once), records to retry and the longest Retry-After among them, and the
+    429 answers counted."""
+
+    def __init__(self):
+        self.published, self.later, self.limited = [], [], []
+        self.floor = None
+
+    def note(self, ex) -> None:
+        """Adds an exchange to publish, unless the same request is there (a
+        batch answer shared by records)."""
+        if ex is not None and not any(_same_exchange(p, ex) for p in self.published):
+            self.published.append(ex)
+
+
 class Flow:
     """One flow: a configured instance, its outputs and the run's counters."""
 
@@ -82,6 +110,7 @@ class Flow:
         self.delivered = self.dead = self.not_attempted = self.retries = 0
         self.rate_limited = self.partner = self.restarts = 0
         self.halt_info = None
+        self.unknown_fields = {}  # field name -> records
         self.retry_queue = []  # (due, [Pending])
         self.dead_letters = Lines(opts.dead_letter)
         self.responses = Lines(opts.responses)
@@ -89,18 +118,24 @@ class Flow:
 
     def configured(self):
         """A fresh configured instance and its config summary."""
-        inst = self.component.instantiate(self.send)
-        try:
-            return inst, inst.configure(self.config)
-        except CallError as e:
-            raise ConfigRefused(config_error_text(e.payload)) from None
-        except wasmtime.WasmtimeError as e:
-            raise SetupError(f"the component faulted during configure: {e}") from None
+        inst, summary = configured(self.component, self.config, self.send)
+        self.state.declared = summary.method
+        return inst, summary
 
-    def dead_letter(self, index, record, code, reason, attempts) -> None:
+    def dead_letter(self, index, record, code, reason, attempts, completed=()) -> None:
+        """Writes one dead letter; `completed` (the record's calls that
+        succeeded before the failure, as `step-done`s) is listed as
+        `[{endpoint, id}]` when there are any, as the Rust host does."""
         self.dead += 1
-        self.dead_letters.write({"index": index, "record": record, "code": code, "reason": reason,
-                                 "attempts": attempts})
+        line = {"index": index, "record": record, "code": code, "reason": reason, "attempts": attempts}
+        if completed:
+            line["completed"] = [{"endpoint": s.exchange.request.path, "id": s.id} for s in completed]
+        self.dead_letters.write(line)
+
+    def count_unknown(self, fields) -> None:
+        """Counts a record's unknown fields: each name once per record."""
+        for f in fields:
+            self.unknown_fields[f] = self.unknown_fields.get(f, 0) + 1
 
     def halt(self, code, message, permission=None) -> None:
         self.state.halted = True
@@ -166,61 +201,68 @@ class Flow:
 
     def apply(self, records, outcomes) -> None:
         """Applies one call's outcomes to its records."""
-        by_index = {o.index: o.outcome for o in outcomes}
-        published, later, limited = [], [], []
-        floor = None
-
-        def note(ex):
-            if ex is not None and not any(_same_exchange(p, ex) for p in published):
-                published.append(ex)
-
+        by_index = {}
+        for o in outcomes:
+            by_index.setdefault(o.index, o)  # a second outcome is ignored: the first counts
+        t = _Tally()
         for p in records:
-            o = by_index.get(p.index)
-            if o is None:
-                p.attempts += 1
-                self.dead_letter(p.index, record_value(p.json), "plugin_error",
-                                 "the plugin returned no outcome for this record", p.attempts)
+            ro = by_index.get(p.index)
+            if ro is None:
+                self.dead_letter(p.index, record_value(p.json), "plugin_fault",
+                                 "plugin fault: the plugin returned no outcome for this record", p.attempts + 1)
                 continue
+            o = ro.outcome
             v = o.payload
             # As the Rust host: an attempt is a request actually sent (a
             # `deferred` retry without an exchange was held back by the
-            # plugin), and a retry is a record sent again.
+            # plugin), a retry is a record sent again, and a record's unknown
+            # fields count once.
             if not (o.tag == "retry" and v.code == "deferred" and v.exchange is None):
+                if p.attempts == 0:
+                    self.count_unknown(getattr(ro, "unknown-fields"))
                 if p.attempts > 0:
                     self.retries += 1
                 p.attempts += 1
+            # Every call of a multi-step record is published: the completed
+            # ones first, in order, then the outcome's own.
+            for step in v.completed:
+                t.note(step.exchange)
             if o.tag == "delivered":
                 self.delivered += 1
-                note(v.exchange)
+                t.note(v.exchange)
             elif o.tag == "rejected":
-                self.dead_letter(p.index, record_value(p.json), v.code, v.message, p.attempts)
-                note(v.exchange)
+                self.dead_letter(p.index, record_value(p.json), v.code, v.message, p.attempts, v.completed)
+                t.note(v.exchange)
             elif o.tag == "halt":
                 self.halt(v.code, v.message, v.permission)
                 self.not_attempted += 1
             else:
-                self.count_rate_limited(v, limited)
-                note(v.exchange)
-                # The write may have been applied: its next attempts look first.
-                if getattr(v, "maybe-applied", False):
-                    p.maybe_applied = True
-                if self.state.halted:
-                    self.not_attempted += 1
-                elif p.attempts >= self.opts.max_attempts:
-                    self.dead_letter(p.index, record_value(p.json), "retries_exhausted",
-                                     f"gave up after {p.attempts} attempts; last error {v.code}: {v.message}",
-                                     p.attempts)
-                else:
-                    ra = getattr(v, "retry-after")
-                    ra = parse_retry_after(ra) if ra is not None else None
-                    if ra is not None:
-                        floor = ra if floor is None else max(floor, ra)
-                    later.append(p)
-        self.publish(published)
-        if later:
-            attempts = max(p.attempts for p in later)
-            delay = backoff(self.opts.backoff_base, self.opts.backoff_cap, attempts, floor)
-            self.retry_queue.append((time.monotonic() + delay, later))
+                self.on_retry(p, v, t)
+        self.publish(t.published)
+        if t.later:
+            attempts = max(p.attempts for p in t.later)
+            delay = backoff(self.opts.backoff_base, self.opts.backoff_cap, attempts, t.floor)
+            self.retry_queue.append((time.monotonic() + delay, t.later))
+
+    def on_retry(self, p, v, t) -> None:
+        """A transient failure: retried later or, out of attempts, dead-lettered."""
+        self.count_rate_limited(v, t.limited)
+        t.note(v.exchange)
+        # The write may have been applied: its next attempts look first.
+        if getattr(v, "maybe-applied", False):
+            p.maybe_applied = True
+        if self.state.halted:
+            self.not_attempted += 1
+        elif p.attempts >= self.opts.max_attempts:
+            self.dead_letter(p.index, record_value(p.json), "retries_exhausted",
+                             f"gave up after {p.attempts} attempts; last error {v.code}: {v.message}",
+                             p.attempts, v.completed)
+        else:
+            ra = getattr(v, "retry-after")
+            ra = parse_retry_after(ra) if ra is not None else None
+            if ra is not None:
+                t.floor = ra if t.floor is None else max(t.floor, ra)
+            t.later.append(p)
 
     def count_rate_limited(self, v, limited) -> None:
         # One 429 answer may cover several records (a batch): count answers.

@@ -8,8 +8,10 @@ import urllib.parse
 
 from . import SetupError
 
-METHODS = frozenset({"POST", "GET", "PUT", "PATCH", "DELETE"})
-"""Methods the host performs; any other is refused as an invalid request."""
+METHODS = {"get": "GET", "post": "POST", "put": "PUT", "patch": "PATCH", "delete": "DELETE"}
+"""The cases of the WIT `http.method` enum, as wasmtime-py names them, and
+the HTTP method each one is. Nothing else is representable across the
+boundary."""
 
 RESERVED = frozenset({
     "authorization", "host", "cookie", "content-length", "transfer-encoding", "connection",

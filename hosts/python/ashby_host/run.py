@@ -5,7 +5,8 @@ import dataclasses
 import time
 from typing import Optional
 
-from .deliver import Flow, Pending
+from .deliver import Flow, Pending, configured
+from .preflight import preflight
 from .transport import Bucket, Client, basic_header, http_import
 
 
@@ -25,10 +26,12 @@ class Options:
     timeout: float = 30.0
     max_response_bytes: int = 10 << 20
     max_request_bytes: int = 10 << 20
+    no_preflight: bool = False
 
 
 class _State:
     halted = False
+    declared = None  # the method `configure` declared
 
 
 class _Stats:
@@ -76,9 +79,26 @@ def _loop(flow: Flow, items, size: int) -> None:
         flow.deliver(job)
 
 
+def _unknown_fields(counts: dict) -> dict:
+    """Records per unknown field name, keys in the Rust host's order (UTF-8
+    bytes, which is code point order)."""
+    return {name: counts[name] for name in sorted(counts)}
+
+
+def _check_auth(component, config, client, opts, bucket):
+    """The `auth` preflight on an instance of its own (its requests are not the run's)."""
+    state = _State()
+    send = http_import(client, opts, bucket, state, _Stats())
+    inst, summary = configured(component, config, send)
+    state.declared = summary.method
+    return preflight(inst)
+
+
 def run(component, config: str, items, origin: str, key: str, opts: Options) -> dict:
     """Sends every item (from inputs.open_input) through the component for
-    the tenant `origin`/`key`. Returns `{summary, halt, warnings}`."""
+    the tenant `origin`/`key`, after the `auth` preflight (unless
+    `opts.no_preflight`). Returns `{summary, halt, warnings}`, or
+    `{preflight}` (the failed check's report) when nothing was sent."""
     start = time.monotonic()
     client = Client(origin, basic_header(key), opts.timeout, opts.max_response_bytes)
     state, stats = _State(), _Stats()
@@ -86,6 +106,9 @@ def run(component, config: str, items, origin: str, key: str, opts: Options) -> 
     send = http_import(client, opts, bucket, state, stats)
     flow = Flow(component, config, send, state, opts)
     try:
+        failed = None if opts.no_preflight else _check_auth(component, config, client, opts, bucket)
+        if failed is not None:
+            return {"preflight": failed}
         flow.inst, summary = flow.configured()
         flow.input = 0
         size = min(max(opts.chunk, getattr(summary, "records-per-call") or 0, 1), opts.max_records_per_call)
@@ -96,7 +119,8 @@ def run(component, config: str, items, origin: str, key: str, opts: Options) -> 
                 "input": flow.input, "delivered": flow.delivered, "dead_lettered": flow.dead,
                 "not_attempted": flow.not_attempted, "requests": stats.requests, "retries": flow.retries,
                 "resumed": 0, "rate_limited": flow.rate_limited, "rate_limited_partner": flow.partner,
-                "plugin_restarts": flow.restarts, "elapsed_ms": int((time.monotonic() - start) * 1000),
+                "plugin_restarts": flow.restarts, "unknown_fields": _unknown_fields(flow.unknown_fields),
+                "elapsed_ms": int((time.monotonic() - start) * 1000),
             },
             "halt": flow.halt_info,
             "warnings": list(summary.warnings),

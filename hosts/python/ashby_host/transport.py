@@ -10,6 +10,7 @@ import urllib.parse
 
 from .policy import METHODS, check_header, check_path
 from .retry import parse_retry_after
+from .text import one_line
 
 
 def basic_header(key: str) -> str:
@@ -137,13 +138,21 @@ class Client:
 def http_import(client: Client, limits, bucket, state, stats):
     """The function the component imports as `http.send`: returns a response
     record, or a `(case, message)` error that the caller lifts to the WIT
-    `http.error` variant. `state.halted` denies every request after a halt."""
+    `http.error` variant. `state.halted` denies every request after a halt;
+    `state.declared` is the method `configure` declared (None before it)."""
 
     def send(request):
         if state.halted:
             return ("denied", "this flow was halted; no further requests are made")
-        if request.method not in METHODS:
+        # The WIT `method` enum (wasmtime-py gives its case names: `post`, ...).
+        method = METHODS.get(request.method)
+        if method is None:
             return ("invalid-request", f"method {request.method!r} is not allowed")
+        # Only the method the destination declared in `configure` is sent.
+        if state.declared is None:
+            return ("denied", f"method {method}: the destination declared no method (not configured)")
+        if state.declared != method:
+            return ("denied", f"method {method} is not the one this destination declared ({one_line(state.declared)})")
         bad = check_path(request.path)
         if bad:
             return ("invalid-request", bad)
@@ -161,7 +170,7 @@ def http_import(client: Client, limits, bucket, state, stats):
             bucket.acquire()
         stats.requests += 1
         try:
-            status, resp_headers, data = client.exchange(request.method, request.path, headers, body)
+            status, resp_headers, data = client.exchange(method, request.path, headers, body)
         except HttpError as e:
             return (e.case, str(e))
         if status == 429 and bucket:

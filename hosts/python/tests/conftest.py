@@ -4,6 +4,7 @@ prerequisite objects template examples refer to, a runner for `send.py` as a
 child process, and loopback servers."""
 
 import base64
+import functools
 import http.server
 import json
 import os
@@ -44,10 +45,45 @@ def harness_path() -> str:
     return _built("HOST_HARNESS", os.path.join(ROOT, "target/debug/host-harness"), "run `cargo build -p host-harness`")
 
 
-def templates():
-    """The templates and their examples, from templates.json."""
+CACHE = os.path.join(ROOT, "target/tmp/host-cache")
+"""Where the tests cache the compiled component: under target/, not in the user's home."""
+
+
+@functools.lru_cache(maxsize=None)
+def catalog():
+    """The component's own catalog (its `describe` export, through this
+    host's loader): per template its id, side effects, fields (required,
+    aliases) and steps (endpoint, method, when it runs)."""
+    sys.path.insert(0, os.path.join(ROOT, "hosts/python"))
+    from ashby_host.component import Loaded
+
+    os.environ.setdefault("ASHBY_CONNECTOR_CACHE_DIR", CACHE)
+    inst = Loaded(component_path()).instantiate(lambda request: ("denied", "describe makes no request"))
+    return json.loads(inst.describe().catalog)["templates"]
+
+
+def examples() -> dict:
+    """The examples of templates.json (version 2): id -> {example, steps}."""
     with open(os.path.join(ROOT, "templates.json"), encoding="utf-8") as f:
-        return json.load(f)["templates"]
+        data = json.load(f)
+    if data["version"] != 2:
+        raise RuntimeError(f"templates.json is version {data['version']}, these tests read version 2")
+    return {t["id"]: {"example": t["example"], "steps": t["steps"]} for t in data["templates"]}
+
+
+def step_examples():
+    """Every (template, step index, example record): the template's example
+    for its first step, each later step's own example for the others (as
+    the Rust e2e tests' `step_examples`)."""
+    ex = examples()
+    out = []
+    for t in catalog():
+        for i, _ in enumerate(t["steps"]):
+            example = ex[t["id"]]["example"] if i == 0 else ex[t["id"]]["steps"][i].get("example")
+            if example is None:
+                raise RuntimeError(f"{t['id']} step {i + 1} has no example")
+            out.append((t, i, example))
+    return out
 
 
 def config_for(t) -> dict:
@@ -108,7 +144,9 @@ def prerequisites(m: Mock) -> dict:
     f = m.fixtures
     return {"candidate": c["results"]["id"], "application": a["results"]["id"], "job": f["job"],
             "opening": f["opening"], "team": f["team"], "location": f["location"], "source": f["source"],
-            "user": f["user"], "interview_plan": f["interview_plan"], "custom_field": f["notice_period_field"]}
+            "user": f["user"], "interview_plan": f["interview_plan"], "custom_field": f["notice_period_field"],
+            "interview_stage": f["screen_stage"], "application_field": f["seniority_field"],
+            "job_field": f["team_size_field"], "opening_field": f["budget_field"]}
 
 
 def substitute(v, names: dict):
@@ -145,7 +183,7 @@ def run_host(host, tmp_path, config, records, base_url, key=KEY, responses=False
         args += ["--responses", p("responses.jsonl")]
     # The compiled component is cached under target/, not in the user's home.
     env = {"PATH": os.environ.get("PATH", ""), "ASHBY_API_KEY": key,
-           "ASHBY_CONNECTOR_CACHE_DIR": os.path.join(ROOT, "target/tmp/host-cache")}
+           "ASHBY_CONNECTOR_CACHE_DIR": CACHE}
     r = subprocess.run([*host_cmd, *args], env=env, capture_output=True, text=True, timeout=120)
     try:
         summary = json.loads(r.stdout)

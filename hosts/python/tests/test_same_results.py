@@ -1,13 +1,14 @@
 """One check, three hosts: the Rust CLI, the Node.js host and this one load
-the same component file and give the same summary, dead letters and exit
-code on the same cases (each against a fresh mock)."""
+the same component file and give the same summary, dead letters (with the
+calls completed before a failure), response records and exit code on the
+same cases (each against a fresh mock)."""
 
 import os
 import urllib.request
 
 import pytest
 
-from conftest import NODE_HOST, PYTHON_HOST, ROOT, Mock, Server, rust_host, run_host
+from conftest import NODE_HOST, PYTHON_HOST, ROOT, Mock, Server, rust_host, run_host, substitute
 
 MIXED = [
     {"name": "Grace Hopper", "email": "grace@example.com"},
@@ -17,14 +18,26 @@ MIXED = [
     {"name": "Alan Turing", "phoneNumber": "+44 20 7946 0002"},
     {"name": "Bad Email", "email": 12},
 ]
+# `{{job}}` is the mock's seeded Open job.
+STEPS = [
+    {"jobId": "{{job}}", "title": "Renamed First", "status": "Draft"},  # job.update, then Open -> Draft refused
+    {"jobId": "{{job}}", "title": "Staff Rust Engineer", "status": "Closed", "colour": "red"},
+]
+NO_PREFLIGHT = ["--no-preflight"]
 CASES = {
     "mixed records": dict(records=MIXED),
+    # The auth preflight fails: exit 2, no summary, nothing sent.
     "wrong key": dict(records=MIXED[:2], key="not-the-mock-key"),
+    "wrong key without the preflight": dict(records=MIXED[:2], key="not-the-mock-key", extra=NO_PREFLIGHT),
     "unknown config key": dict(records=MIXED[:1], config={"template": "create-candidate", "colour": "blue"}),
+    # Two calls per record: completed steps in the dead letter, one response
+    # record per call, unknown fields counted.
+    "multi-step records": dict(records=STEPS, config={"template": "update-job", "unknown_fields": "drop"}),
     # In front of the mock: the first request gets 429 (Retry-After: 1), the
     # second 503, the rest are forwarded.
-    "429 then 503 then the mock": dict(records=MIXED[:1] + MIXED[4:5], faults=[429, 503]),
-    "503 until the attempts run out": dict(records=MIXED[:1], faults=[503] * 3, extra=["--max-attempts", "2"]),
+    "429 then 503 then the mock": dict(records=MIXED[:1] + MIXED[4:5], faults=[429, 503], extra=NO_PREFLIGHT),
+    "503 until the attempts run out": dict(records=MIXED[:1], faults=[503] * 3,
+                                           extra=NO_PREFLIGHT + ["--max-attempts", "2"]),
 }
 
 
@@ -48,8 +61,9 @@ def outcome(host, tmp_path, case):
     m = Mock()
     proxy = faulty_proxy(m, case["faults"]) if "faults" in case else None
     try:
-        r = run_host(host, tmp_path, case.get("config", {"template": "create-candidate"}), case["records"],
-                     proxy.base_url if proxy else m.base_url, extra=case.get("extra", ()),
+        config = case.get("config", {"template": "create-candidate"})
+        r = run_host(host, tmp_path, config, substitute(case["records"], m.fixtures),
+                     proxy.base_url if proxy else m.base_url, extra=case.get("extra", ()), responses=True,
                      **({"key": case["key"]} if "key" in case else {}))
     finally:
         if proxy:
@@ -61,8 +75,9 @@ def outcome(host, tmp_path, case):
     # hosts: its counters are left out of the comparison.
     for k in ("outage_pauses", "outage_ms"):
         summary.pop(k, None)
-    dead = [(d["index"], d["code"], d["attempts"], d["record"]) for d in r["dead_letters"]]
-    return r["code"], summary, dead
+    dead = [(d["index"], d["code"], d["attempts"], d["record"], d.get("completed")) for d in r["dead_letters"]]
+    responses = [(x["index"], x["endpoint"], x["success"]) for x in r["responses"]]
+    return r["code"], summary, dead, responses
 
 
 @pytest.mark.parametrize("name", CASES)
