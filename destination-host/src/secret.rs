@@ -178,6 +178,13 @@ mod tests {
         let out = r.text(text);
         assert_eq!(out, "a **** b Basic **** c **** d");
         assert_eq!(r.bytes(b"nothing here".to_vec()), b"nothing here");
+        // Adjacent forms, at both ends, and the raw key inside a longer word.
+        let edges = format!("sk-reflect-42{basic}x sk-reflect-42");
+        assert_eq!(r.text(edges), "****Basic ****x ****");
+        assert_eq!(
+            r.bytes(b"xsk-reflect-42sk-reflect-42".to_vec()),
+            b"x********"
+        );
     }
 
     #[test]
