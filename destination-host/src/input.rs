@@ -198,6 +198,23 @@ pub fn open_source(src: &Source) -> anyhow::Result<Items> {
     }
 }
 
+/// Reads records held in memory (pasted or dropped into a UI) exactly as
+/// [`open_source`] reads a file of that format, CSV cells typed by `cells`.
+pub fn from_bytes(format: Format, bytes: Vec<u8>, cells: CellTypes) -> anyhow::Result<Items> {
+    let reader = std::io::Cursor::new(bytes);
+    match format {
+        Format::JsonLines => Ok(Box::new(JsonLines {
+            reader,
+            index: 0,
+            buf: Vec::new(),
+        })),
+        Format::JsonArray => Ok(Box::new(
+            json_array(reader.get_ref()).context("the text is not a JSON array of records")?,
+        )),
+        Format::Csv => Ok(Box::new(csv_items(reader, cells)?)),
+    }
+}
+
 /// Opens a dead-letter file (`{"index", "record", "code", "reason", ...}`
 /// per line) as input: each record keeps its original index. The whole file
 /// is checked first: a line that is not a dead letter refuses the file,
@@ -715,5 +732,29 @@ mod tests {
         std::fs::write(&p, format!("{}\n{{\"name\":\"Ada\"}}\n", line(0))).unwrap();
         let e = open_dead_letters(&p).err().unwrap().to_string();
         assert!(e.contains("line 2"), "{e}");
+    }
+
+    #[test]
+    fn text_in_memory_reads_as_the_same_file_does() {
+        let cases: [(&str, Format, &[u8]); 3] = [
+            (
+                "in.jsonl",
+                Format::JsonLines,
+                b"{\"a\":1}\n\nnot json\n[1]\n{\"b\":2}",
+            ),
+            (
+                "in.csv",
+                Format::Csv,
+                b"name,email\nAda,ada@example.com\nBob\nCy,\n",
+            ),
+            ("in.json", Format::JsonArray, b"[{\"a\":1}, 2]"),
+        ];
+        for (name, format, text) in cases {
+            let show = |v: Vec<InputItem>| format!("{v:?}");
+            let from_memory = from_bytes(format, text.to_vec(), CellTypes::default())
+                .unwrap()
+                .collect();
+            assert_eq!(show(from_memory), show(items(name, text)), "{name}");
+        }
     }
 }

@@ -22,6 +22,7 @@ mod metrics_server;
 mod out;
 mod paths;
 mod progress;
+mod ui;
 
 /// The plugin component built by `build.rs` for `wasm32-wasip2`.
 pub const PLUGIN_WASM: &str = env!("PLUGIN_WASM");
@@ -137,6 +138,29 @@ enum Command {
         plugin: Option<PathBuf>,
         #[command(flatten)]
         delivery: Delivery,
+        #[command(flatten)]
+        limits: LimitArgs,
+    },
+    /// Serve a one-page browser UI on 127.0.0.1 for configuring the
+    /// connector: settings from the component's `describe`, the sample
+    /// payload updated on every change, test data edited and sent.
+    Ui {
+        /// Port on 127.0.0.1 (0 = any).
+        #[arg(long, default_value_t = 0)]
+        port: u16,
+        /// A config to start from; Save can write it back.
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Records to start with: .jsonl, .json (array) or .csv.
+        #[arg(long)]
+        input: Option<PathBuf>,
+        /// Ashby origin for Send Test Data; needs ASHBY_API_KEY. Default:
+        /// the embedded mock.
+        #[arg(long)]
+        base_url: Option<String>,
+        /// Load another component of the same world instead of the built-in plugin.
+        #[arg(long)]
+        plugin: Option<PathBuf>,
         #[command(flatten)]
         limits: LimitArgs,
     },
@@ -275,6 +299,24 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
             commands::send::replay(&common, dead_letter.get(1).cloned(), &delivery).await
         }
         Command::Component { out } => commands::component::run(&out),
+        Command::Ui {
+            port,
+            config,
+            input,
+            base_url,
+            plugin,
+            limits,
+        } => {
+            ui::run(ui::UiArgs {
+                port,
+                config,
+                input,
+                base_url,
+                plugin,
+                limits: limits.apply(destination_host::sandbox::Limits::default()),
+            })
+            .await
+        }
         Command::Mock(args) => commands::mock::run(args).await,
         Command::Demo { out, keep, plugin } => {
             commands::demo::run(out, keep, commands::load_sandbox(&plugin)?).await

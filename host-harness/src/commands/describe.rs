@@ -4,14 +4,18 @@
 //! `--plugin`.
 
 use super::{load_sandbox, offline_tenant};
-use destination_host::sandbox::Limits;
+use destination_host::sandbox::{Limits, Sandbox};
 use serde_json::{Value, json};
 use std::path::PathBuf;
 
 /// The component's description as JSON: `config_schema` and `catalog`
 /// parsed, `checks` as `{name, description}`.
 pub async fn description(plugin: &Option<PathBuf>) -> anyhow::Result<Value> {
-    let runtime = load_sandbox(plugin)?;
+    describe_with(&load_sandbox(plugin)?).await
+}
+
+/// [`description`] of a loaded component.
+pub async fn describe_with(runtime: &Sandbox) -> anyhow::Result<Value> {
     let mut guest = runtime
         .instantiate(&offline_tenant()?, &Limits::default())
         .await?;

@@ -12,4 +12,5 @@ mod coordination;
 mod data_tool;
 mod isolation_cli;
 mod observability;
+mod ui;
 mod util;
