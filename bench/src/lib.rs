@@ -10,10 +10,13 @@
 //! - `startup`: process start to the first request, warm disk cache.
 //! - `tenants`: 1,000 configured instances resident; throughput at 1, 10 and
 //!   100 tenants against a mock with 50 ms latency.
-//! - `e2e`: the `send` CLI vs a plain Python `http.client` client on the same
-//!   standalone mock, and `send`'s peak RSS.
+//! - `e2e`: the `send` CLI vs a plain native client (`native_client`) and a
+//!   plain Python `http.client` client on the same standalone mock, and
+//!   `send`'s peak RSS.
 //!
 //! Numbers are medians or totals from one run; they are not assertions.
+
+pub mod native_client;
 
 use anyhow::Context as _;
 use destination_host::deliver::{self, Options};
@@ -165,6 +168,15 @@ async fn run_in(opts: &BenchOptions, work: &Path) -> anyhow::Result<Vec<Row>> {
 pub fn record(i: u64) -> String {
     format!(
         r#"{{"name":"Candidate {i}","email":"candidate{i}@example.com","phone":"+44 20 7946 {:04}","linkedInUrl":"https://www.linkedin.com/in/candidate-{i}","internal_id":"crm-{i}"}}"#,
+        i % 10_000
+    )
+}
+
+/// Record `i` as `send` posts it to `/candidate.create` (`internal_id`
+/// dropped, `phone` renamed), the input of the native baseline.
+pub fn shaped(i: u64) -> String {
+    format!(
+        r#"{{"name":"Candidate {i}","email":"candidate{i}@example.com","phoneNumber":"+44 20 7946 {:04}","linkedInUrl":"https://www.linkedin.com/in/candidate-{i}"}}"#,
         i % 10_000
     )
 }
@@ -631,9 +643,9 @@ async fn tenants(plugin: &Path, quick: bool) -> anyhow::Result<Vec<Row>> {
     Ok(rows)
 }
 
-/// A child process's peak RSS, sampled from /proc while it runs.
-/// A child process watched until it exits: its peak RSS (`VmHWM`) and CPU
-/// time (user + system), sampled from /proc every 2 ms.
+/// A child process watched until it exits: its peak RSS (`VmHWM`), sampled
+/// from /proc every 2 ms, and its total CPU time (user + system, all its
+/// threads), read from /proc once it has exited and before it is reaped.
 struct Watched {
     status: std::process::ExitStatus,
     hwm: u64,
@@ -652,17 +664,24 @@ fn cpu_of(pid: &str) -> Option<f64> {
     Some(ticks as f64 / 100.0)
 }
 
+/// Whether `pid` has exited, leaving it unreaped (a zombie keeps its totals).
+fn exited(pid: u32) -> anyhow::Result<bool> {
+    use rustix::process::{Pid, WaitId, WaitIdOptions, waitid};
+    let pid = Pid::from_raw(pid as i32).context("pid 0")?;
+    let opts = WaitIdOptions::EXITED | WaitIdOptions::NOWAIT | WaitIdOptions::NOHANG;
+    Ok(waitid(WaitId::Pid(pid), opts).context("waitid")?.is_some())
+}
+
 fn watch(mut child: std::process::Child) -> anyhow::Result<Watched> {
     let pid = child.id().to_string();
-    let (mut hwm, mut cpu_secs) = (0u64, 0f64);
+    let mut hwm = 0u64;
     loop {
         if let Some((_, h)) = rss_of(&pid) {
             hwm = hwm.max(h);
         }
-        if let Some(c) = cpu_of(&pid) {
-            cpu_secs = cpu_secs.max(c);
-        }
-        if let Some(status) = child.try_wait()? {
+        if exited(child.id())? {
+            let cpu_secs = cpu_of(&pid).context("reading the exited child's CPU time")?;
+            let status = child.wait()?;
             return Ok(Watched {
                 status,
                 hwm,
@@ -727,17 +746,61 @@ fn standalone_mock(exe: &Path, key: &str) -> anyhow::Result<(std::process::Child
     Ok((child, url))
 }
 
-/// Target 4.
+/// One client's runs in `e2e`: wall seconds and CPU seconds per run.
+#[derive(Default)]
+struct Runs {
+    secs: Vec<f64>,
+    cpu: Vec<f64>,
+}
+
+impl Runs {
+    /// Times `child` from `start` (its spawn) to its exit.
+    fn watch(&mut self, start: Instant, child: std::process::Child) -> anyhow::Result<Watched> {
+        let w = watch(child)?;
+        self.secs.push(start.elapsed().as_secs_f64());
+        self.cpu.push(w.cpu_secs);
+        Ok(w)
+    }
+
+    /// Median records/s and median CPU µs per record over `n` records.
+    fn medians(self, n: u64) -> (f64, f64) {
+        (
+            n as f64 / median(self.secs),
+            median(self.cpu) / n as f64 * 1e6,
+        )
+    }
+}
+
+/// Reads a client's JSON summary from its stdout and checks it delivered `n`.
+fn delivered_all(w: Watched, who: &str, n: u64) -> anyhow::Result<()> {
+    anyhow::ensure!(w.status.success(), "{who} exited with {}", w.status);
+    let mut stdout = Vec::new();
+    if let Some(mut out) = w.child.stdout {
+        std::io::Read::read_to_end(&mut out, &mut stdout)?;
+    }
+    let out: serde_json::Value =
+        serde_json::from_slice(&stdout).with_context(|| format!("{who}'s output is not JSON"))?;
+    let ok = out["ok"].as_u64().unwrap_or(0);
+    anyhow::ensure!(ok == n, "{who} delivered {ok} of {n}");
+    Ok(())
+}
+
+/// Writes `n` lines made by `line` to `path`.
+fn write_lines(path: &Path, n: u64, line: fn(u64) -> String) -> anyhow::Result<()> {
+    let mut f = std::io::BufWriter::new(std::fs::File::create(path)?);
+    for i in 0..n {
+        writeln!(f, "{}", line(i))?;
+    }
+    f.flush()?;
+    Ok(())
+}
+
+/// Target 4 and the native baseline.
 async fn e2e(opts: &BenchOptions, work: &Path) -> anyhow::Result<Vec<Row>> {
     let n: u64 = if opts.quick { 200 } else { 20_000 };
-    let input = work.join("e2e.jsonl");
-    {
-        let mut f = std::io::BufWriter::new(std::fs::File::create(&input)?);
-        for i in 0..n {
-            writeln!(f, "{}", record(i))?;
-        }
-        f.flush()?;
-    }
+    let (input, shaped_input) = (work.join("e2e.jsonl"), work.join("e2e-shaped.jsonl"));
+    write_lines(&input, n, record)?;
+    write_lines(&shaped_input, n, shaped)?;
     let config = work.join("config.json");
     std::fs::write(&config, CONFIG)?;
     let key = "bench-e2e-key-0123456789abcdef";
@@ -750,13 +813,13 @@ async fn e2e(opts: &BenchOptions, work: &Path) -> anyhow::Result<Vec<Row>> {
         let st = send_command(&opts.exe, &url, key, &config, &warm_in, &cache).status()?;
         anyhow::ensure!(st.success(), "warm-up send failed: {st}");
 
-        // Alternate the two clients; report the median of each.
+        // Alternate the three clients; report the median of each.
         let rounds = if opts.quick { 1 } else { 3 };
-        let (mut py_times, mut send_times, mut peak) = (Vec::new(), Vec::new(), 0u64);
-        let (mut py_cpu, mut send_cpu) = (Vec::new(), Vec::new());
+        let (mut py, mut native, mut send, mut peak) =
+            (Runs::default(), Runs::default(), Runs::default(), 0u64);
         for _ in 0..rounds {
             let t = Instant::now();
-            let py = match Command::new("python3")
+            let child = match Command::new("python3")
                 .arg(&opts.python_client)
                 .args(["--url", &url, "--connections", "8"])
                 .arg("--input")
@@ -766,74 +829,95 @@ async fn e2e(opts: &BenchOptions, work: &Path) -> anyhow::Result<Vec<Row>> {
                 .stderr(Stdio::inherit())
                 .spawn()
             {
-                Ok(child) => watch(child)?,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                    return Ok(vec![row(
-                        "4. send vs Python http.client",
-                        "not run: python3 is not installed".into(),
-                        "≥ 2x",
-                        Verdict::Info,
-                    )]);
-                }
+                Ok(child) => Some(child),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
                 Err(e) => return Err(e).context("running python3"),
             };
-            py_times.push(t.elapsed().as_secs_f64());
-            py_cpu.push(py.cpu_secs);
-            anyhow::ensure!(py.status.success(), "the Python client failed");
-            let mut py_stdout = Vec::new();
-            if let Some(mut out) = py.child.stdout {
-                std::io::Read::read_to_end(&mut out, &mut py_stdout)?;
+            if let Some(child) = child {
+                delivered_all(py.watch(t, child)?, "the Python client", n)?;
             }
-            let py_out: serde_json::Value = serde_json::from_slice(&py_stdout)
-                .context("the Python client's output is not JSON")?;
-            let py_ok = py_out["ok"].as_u64().unwrap_or(0);
-            anyhow::ensure!(py_ok == n, "the Python client delivered {py_ok} of {n}");
+
+            let t = Instant::now();
+            let child = Command::new(&opts.exe)
+                .args(["bench-native-client", "--url", &url, "--connections", "8"])
+                .arg("--input")
+                .arg(&shaped_input)
+                .env("ASHBY_API_KEY", key)
+                .stdout(Stdio::piped())
+                .stderr(Stdio::inherit())
+                .spawn()?;
+            delivered_all(native.watch(t, child)?, "the native client", n)?;
 
             let t = Instant::now();
             let child = send_command(&opts.exe, &url, key, &config, &input, &cache)
                 .args(["--concurrency", "8"])
                 .spawn()?;
-            let w = watch(child)?;
-            send_times.push(t.elapsed().as_secs_f64());
-            send_cpu.push(w.cpu_secs);
+            let w = send.watch(t, child)?;
             anyhow::ensure!(w.status.success(), "send exited with {}", w.status);
             peak = peak.max(w.hwm);
         }
-        let (py_secs, send_secs, hwm) = (median(py_times), median(send_times), peak);
-        let (py_cpu, send_cpu) = (median(py_cpu), median(send_cpu));
-        let py_rate = n as f64 / py_secs;
-        let send_rate = n as f64 / send_secs;
-        let ratio = send_rate / py_rate;
-        Ok(vec![
-            row(
-                &format!("4. send vs Python http.client (8 keep-alive connections), {n} records"),
-                format!(
-                    "{ratio:.2}x ({send_rate:.0} vs {py_rate:.0} records/s, process wall time, median of {rounds})"
-                ),
-                "≥ 2x",
-                check(ratio >= 2.0),
-            ),
-            row(
-                "4. client CPU per record, send / Python (the mock's CPU not counted)",
-                format!(
-                    "{:.2}x less CPU ({:.0} vs {:.0} µs/record, median)",
-                    py_cpu / send_cpu.max(1e-9),
-                    send_cpu / n as f64 * 1e6,
-                    py_cpu / n as f64 * 1e6
-                ),
-                "(comparison)",
-                Verdict::Info,
-            ),
-            row(
-                &format!("4. send peak RSS, {n} records"),
-                format!("{:.1} MiB", hwm as f64 / MIB),
-                "≤ 200 MiB",
-                check(hwm as f64 / MIB <= 200.0),
-            ),
-        ])
+        Ok(e2e_rows(n, rounds, py, native, send, peak))
     }
     .await;
     let _ = mock.kill();
     let _ = mock.wait();
     result
+}
+
+/// The rows of `e2e`.
+fn e2e_rows(n: u64, rounds: usize, py: Runs, native: Runs, send: Runs, hwm: u64) -> Vec<Row> {
+    let median_of = format!("process wall time, median of {rounds}");
+    let (send_rate, send_cpu) = send.medians(n);
+    let (native_rate, native_cpu) = native.medians(n);
+    let (share, cpu_ratio) = (send_rate / native_rate, send_cpu / native_cpu.max(1e-9));
+    let mut rows = vec![
+        row(
+            &format!("4. send / native client (reqwest, 8 keep-alive connections), {n} records"),
+            format!(
+                "{:.0}% ({send_rate:.0} vs {native_rate:.0} records/s, {median_of})",
+                share * 100.0
+            ),
+            "≥ 90%",
+            check(share >= 0.9),
+        ),
+        row(
+            "4. client CPU per record, send / native client (the mock's CPU not counted)",
+            format!("{cpu_ratio:.2}x ({send_cpu:.1} vs {native_cpu:.1} µs/record, median)"),
+            "≤ 1.3x",
+            check(cpu_ratio <= 1.3),
+        ),
+    ];
+    if py.secs.is_empty() {
+        rows.push(row(
+            "4. send vs Python http.client",
+            "not run: python3 is not installed".into(),
+            "≥ 2x",
+            Verdict::Info,
+        ));
+    } else {
+        let (py_rate, py_cpu) = py.medians(n);
+        let ratio = send_rate / py_rate;
+        rows.push(row(
+            &format!("4. send vs Python http.client (8 keep-alive connections), {n} records"),
+            format!("{ratio:.2}x ({send_rate:.0} vs {py_rate:.0} records/s, {median_of})"),
+            "≥ 2x",
+            check(ratio >= 2.0),
+        ));
+        rows.push(row(
+            "4. client CPU per record, send / Python (the mock's CPU not counted)",
+            format!(
+                "{:.2}x less CPU ({send_cpu:.0} vs {py_cpu:.0} µs/record, median)",
+                py_cpu / send_cpu.max(1e-9)
+            ),
+            "(comparison)",
+            Verdict::Info,
+        ));
+    }
+    rows.push(row(
+        &format!("4. send peak RSS, {n} records"),
+        format!("{:.1} MiB", hwm as f64 / MIB),
+        "≤ 200 MiB",
+        check(hwm as f64 / MIB <= 200.0),
+    ));
+    rows
 }

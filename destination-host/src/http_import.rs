@@ -380,15 +380,14 @@ impl HttpCtx {
                         .text(String::from_utf8_lossy(v.as_bytes()).into_owned()),
                 })
                 .collect();
-            if let Some(len) = resp.content_length()
-                && len as usize > self.max_response_bytes
-            {
+            let declared = resp.content_length().unwrap_or(0) as usize;
+            if declared > self.max_response_bytes {
                 return Err(Error::TooLarge(format!(
-                    "response of {len} bytes is over the limit of {} bytes",
+                    "response of {declared} bytes is over the limit of {} bytes",
                     self.max_response_bytes
                 )));
             }
-            let mut body = Vec::new();
+            let mut body = Vec::with_capacity(declared);
             let mut resp = resp;
             while let Some(chunk) = resp.chunk().await.map_err(classify)? {
                 if body.len() + chunk.len() > self.max_response_bytes {

@@ -1,6 +1,7 @@
 //! Credentials: held by the host only, never shown.
 
 use base64::Engine as _;
+use memchr::memmem;
 use std::fmt;
 
 /// An Ashby API key. Its `Debug` and `Display` print `****`; the only way to
@@ -72,7 +73,11 @@ impl ApiKey {
         needles.retain(|n| !n.is_empty());
         needles.sort_by_key(|n| std::cmp::Reverse(n.len()));
         needles.dedup();
-        Redactor { needles }
+        let finders = needles
+            .iter()
+            .map(|n| memmem::Finder::new(n).into_owned())
+            .collect();
+        Redactor { finders }
     }
 }
 
@@ -81,7 +86,8 @@ impl ApiKey {
 /// host stores or prints.
 #[derive(Clone)]
 pub struct Redactor {
-    needles: Vec<Vec<u8>>,
+    /// One substring searcher per form of the key, longest first.
+    finders: Vec<memmem::Finder<'static>>,
 }
 
 impl fmt::Debug for Redactor {
@@ -94,11 +100,20 @@ impl fmt::Debug for Redactor {
 pub const REDACTED: &str = "****";
 
 impl Redactor {
+    /// Whether `hay` holds any form of the key (one vectorised scan per
+    /// form; the common case, no key, copies nothing).
+    fn found_in(&self, hay: &[u8]) -> bool {
+        self.finders.iter().any(|f| f.find(hay).is_some())
+    }
+
     /// `bytes` with every occurrence of a needle replaced by `****`.
     pub fn bytes(&self, bytes: Vec<u8>) -> Vec<u8> {
+        if !self.found_in(&bytes) {
+            return bytes;
+        }
         let mut out = bytes;
-        for n in &self.needles {
-            if let Some(replaced) = replace_all(&out, n) {
+        for f in &self.finders {
+            if let Some(replaced) = replace_all(&out, f) {
                 out = replaced;
             }
         }
@@ -107,11 +122,7 @@ impl Redactor {
 
     /// `text` with every occurrence of a needle replaced by `****`.
     pub fn text(&self, text: String) -> String {
-        if !self
-            .needles
-            .iter()
-            .any(|n| text.as_bytes().windows(n.len()).any(|w| w == n.as_slice()))
-        {
+        if !self.found_in(text.as_bytes()) {
             return text;
         }
         // Needles are ASCII (the key has no controls and is valid UTF-8;
@@ -125,22 +136,21 @@ impl Redactor {
     }
 }
 
-/// `hay` with every `needle` replaced by `****`, or `None` if it has none.
-fn replace_all(hay: &[u8], needle: &[u8]) -> Option<Vec<u8>> {
+/// `hay` with every match of `needle` (left to right, not overlapping)
+/// replaced by `****`, or `None` if it has none.
+fn replace_all(hay: &[u8], needle: &memmem::Finder<'_>) -> Option<Vec<u8>> {
     let mut out = Vec::new();
-    let mut i = 0;
-    let mut found = false;
-    while i < hay.len() {
-        if hay[i..].starts_with(needle) {
-            out.extend_from_slice(REDACTED.as_bytes());
-            i += needle.len();
-            found = true;
-        } else {
-            out.push(hay[i]);
-            i += 1;
-        }
+    let mut last = 0;
+    for at in needle.find_iter(hay) {
+        out.extend_from_slice(&hay[last..at]);
+        out.extend_from_slice(REDACTED.as_bytes());
+        last = at + needle.needle().len();
     }
-    found.then_some(out)
+    if last == 0 && out.is_empty() {
+        return None;
+    }
+    out.extend_from_slice(&hay[last..]);
+    Some(out)
 }
 
 /// What users see in place of the credential header.
@@ -168,6 +178,13 @@ mod tests {
         let out = r.text(text);
         assert_eq!(out, "a **** b Basic **** c **** d");
         assert_eq!(r.bytes(b"nothing here".to_vec()), b"nothing here");
+        // Adjacent forms, at both ends, and the raw key inside a longer word.
+        let edges = format!("sk-reflect-42{basic}x sk-reflect-42");
+        assert_eq!(r.text(edges), "****Basic ****x ****");
+        assert_eq!(
+            r.bytes(b"xsk-reflect-42sk-reflect-42".to_vec()),
+            b"x********"
+        );
     }
 
     #[test]

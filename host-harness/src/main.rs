@@ -186,6 +186,21 @@ enum Command {
         #[arg(long, default_value = "bench/python_client.py")]
         python_client: PathBuf,
     },
+    /// The native baseline of `bench`'s e2e scenario (run by `bench`, not by
+    /// users): posts each line of --input as it is to the mock. The key comes
+    /// from ASHBY_API_KEY.
+    #[command(hide = true)]
+    BenchNativeClient {
+        /// The mock's base URL.
+        #[arg(long)]
+        url: String,
+        /// JSON Lines, each line one request body.
+        #[arg(long)]
+        input: PathBuf,
+        /// Keep-alive connections, one worker each.
+        #[arg(long, default_value_t = 8)]
+        connections: usize,
+    },
     /// Write the component as a shipped artifact, with its name, version,
     /// description, license and source revision embedded.
     Component {
@@ -321,5 +336,10 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
             quick,
             python_client,
         } => commands::bench::run(only, quick, python_client).await,
+        Command::BenchNativeClient {
+            url,
+            input,
+            connections,
+        } => commands::bench::native_client(&url, &input, connections).await,
     }
 }

@@ -127,7 +127,7 @@ pub struct Envelope {
 /// Parses a body as Ashby's envelope: a JSON object with a boolean
 /// `success`. Anything else is `None`.
 pub fn parse_envelope(body: &[u8]) -> Option<Envelope> {
-    let Ok(Value::Object(obj)) = serde_json::from_slice::<Value>(body) else {
+    let Ok(Value::Object(mut obj)) = serde_json::from_slice::<Value>(body) else {
         return None;
     };
     let success = obj.get("success")?.as_bool()?;
@@ -137,20 +137,22 @@ pub fn parse_envelope(body: &[u8]) -> Option<Envelope> {
         let (c, m) = error_of(&obj);
         (Some(c), Some(m))
     };
+    let request_id = obj
+        .get("errorInfo")
+        .and_then(|i| i.get("requestId"))
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    // Moved out, not cloned: the rest of the envelope is dropped here.
     Some(Envelope {
         success,
-        results: obj.get("results").cloned().unwrap_or(Value::Null),
-        warnings: match obj.get("warnings") {
-            Some(Value::Array(w)) => w.clone(),
+        results: obj.remove("results").unwrap_or(Value::Null),
+        warnings: match obj.remove("warnings") {
+            Some(Value::Array(w)) => w,
             _ => Vec::new(),
         },
         error_code,
         error_message,
-        request_id: obj
-            .get("errorInfo")
-            .and_then(|i| i.get("requestId"))
-            .and_then(Value::as_str)
-            .map(str::to_owned),
+        request_id,
     })
 }
 

@@ -327,16 +327,21 @@ pub struct Exchange {
 impl Exchange {
     /// Builds the exchange record of a request and the response it got:
     /// header names are lower-cased and the body is decoded as lossy UTF-8.
-    pub fn new(request: PlannedRequest, response: &HttpResponse) -> Self {
+    /// The response is moved in: a valid UTF-8 body is not copied.
+    pub fn new(request: PlannedRequest, response: HttpResponse) -> Self {
+        let mut headers = response.headers;
+        for (name, _) in &mut headers {
+            name.make_ascii_lowercase();
+        }
+        let body = match String::from_utf8(response.body) {
+            Ok(text) => text,
+            Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+        };
         Self {
             request,
             status: response.status,
-            headers: response
-                .headers
-                .iter()
-                .map(|(n, v)| (n.to_ascii_lowercase(), v.clone()))
-                .collect(),
-            body: String::from_utf8_lossy(&response.body).into_owned(),
+            headers,
+            body,
         }
     }
 }

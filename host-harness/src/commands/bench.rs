@@ -16,3 +16,15 @@ pub async fn run(only: Vec<String>, quick: bool, python_client: PathBuf) -> anyh
     print!("{}", connector_bench::table(&rows));
     Ok(0)
 }
+
+/// The hidden `bench-native-client` command: prints `{"ok":N,"failed":M}`.
+pub async fn native_client(
+    url: &str,
+    input: &std::path::Path,
+    connections: usize,
+) -> anyhow::Result<u8> {
+    let key = std::env::var("ASHBY_API_KEY").context("ASHBY_API_KEY is not set")?;
+    let d = connector_bench::native_client::run(url, &key, input, connections).await?;
+    println!("{}", serde_json::json!({"ok": d.ok, "failed": d.failed}));
+    Ok(0)
+}

@@ -26,7 +26,9 @@ fn bench_quick_prints_every_target() {
         "2. CLI start to first request, warm cache",
         "configured instances resident",
         "tenant(s) sending at once",
-        "4. send",
+        "4. send / native client (reqwest, 8 keep-alive connections)",
+        "4. client CPU per record, send / native client",
+        "4. send vs Python http.client",
     ] {
         assert!(stdout.contains(needle), "missing {needle:?} in\n{stdout}");
     }

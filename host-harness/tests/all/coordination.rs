@@ -53,7 +53,13 @@ fn warm(dir: &Path) {
 /// key, through the Redis at `url`, shared by `workers` processes.
 fn spawn(dir: &Path, mock: &MockAshby, url: &str, p: usize, n: usize, workers: u32) -> Child {
     warm(dir);
-    let config = write(dir, "c.json", r#"{"template":"create-candidate"}"#);
+    // One config per process: rewriting a shared one while an earlier
+    // process reads it can hand that process an empty file.
+    let config = write(
+        dir,
+        &format!("c{p}.json"),
+        r#"{"template":"create-candidate"}"#,
+    );
     let records: String = (0..n)
         .map(|i| format!("{{\"name\":\"P{p}-C{i}\"}}\n"))
         .collect();

@@ -245,7 +245,7 @@ pub(super) fn exchange(
         Ok(resp) => {
             let verdict =
                 envelope::classify(resp.status, &resp.headers, &resp.body, id_key, permission);
-            (verdict, Some(Exchange::new(request, &resp)))
+            (verdict, Some(Exchange::new(request, resp)))
         }
         Err(e) => (envelope::classify_error(&e), None),
     }
