@@ -34,6 +34,20 @@ fn send(mock: &MockAshby, args: &[&std::ffi::OsStr]) -> Output {
         .unwrap()
 }
 
+/// `replay --config` against `mock` (the config's path comes next), without
+/// the preflight for the same reason as [`send`].
+fn replay(mock: &MockAshby) -> Command {
+    let mut c = bin();
+    c.env("ASHBY_API_KEY", KEY).args([
+        "replay",
+        "--no-preflight",
+        "--base-url",
+        &mock.base_url(),
+        "--config",
+    ]);
+    c
+}
+
 /// `send --config C --input I` and `extra` against `mock`.
 fn send_with(mock: &MockAshby, config: &Path, input: &Path, extra: &[&std::ffi::OsStr]) -> Output {
     let mut args = vec![
@@ -127,15 +141,7 @@ fn an_output_that_is_an_input_or_another_output_is_refused_before_anything_is_se
         vec![os("--dead-letter"), dl],
         vec![os("--summary"), dl],
     ] {
-        let out = bin()
-            .env("ASHBY_API_KEY", KEY)
-            .args([
-                "replay",
-                "--no-preflight",
-                "--base-url",
-                &mock.base_url(),
-                "--config",
-            ])
+        let out = replay(&mock)
             .arg(&config)
             .arg("--dead-letter")
             .arg(&dead)
@@ -276,15 +282,7 @@ fn sigkill_then_resume_then_replay_creates_nothing_twice() {
         r#"{"template":"create-candidate","rename":{"nm":"name"}}"#,
     );
     let before = mock.requests().len();
-    let out = bin()
-        .env("ASHBY_API_KEY", KEY)
-        .args([
-            "replay",
-            "--no-preflight",
-            "--base-url",
-            &mock.base_url(),
-            "--config",
-        ])
+    let out = replay(&mock)
         .arg(&fixed)
         .arg("--dead-letter")
         .arg(&dead)
@@ -319,15 +317,7 @@ fn replay_refuses_a_file_that_is_not_dead_letters_naming_the_line() {
     let mock = mock();
     let config = write(dir.path(), "c.json", CONFIG);
     let input = write(dir.path(), "in.jsonl", TWO);
-    let out = bin()
-        .env("ASHBY_API_KEY", KEY)
-        .args([
-            "replay",
-            "--no-preflight",
-            "--base-url",
-            &mock.base_url(),
-            "--config",
-        ])
+    let out = replay(&mock)
         .arg(&config)
         .arg("--dead-letter")
         .arg(&input)
