@@ -335,7 +335,7 @@ impl HttpCtx {
             ));
         }
         let key = crate::circuit::request_key(&req.path, &req.body);
-        let url = format!("{}{}", self.origin.as_str(), req.path);
+        let url = self.origin.url_for(&req.path);
         if let Some(b) = &self.bucket {
             let waiting = Instant::now();
             b.acquire().await;
@@ -348,7 +348,7 @@ impl HttpCtx {
         let fut = async {
             let resp = self
                 .client
-                .request(method, &url)
+                .request(method, url)
                 .headers(headers)
                 .body(req.body)
                 .send()
@@ -546,6 +546,32 @@ mod tests {
             "http://127.0.0.1:}",
         ] {
             assert!(Origin::parse(bad).is_err(), "{bad} accepted");
+        }
+    }
+
+    #[test]
+    fn a_url_is_the_origin_with_the_path_set_as_a_parse_would() {
+        let paths = [
+            "/",
+            "/candidate.create",
+            "/a/b;c/d",
+            "/x?y=1&z=%41",
+            "/q?",
+            "/x?a?b",
+            "/sp%20ace/\"quote\"/<a>{b}`c`",
+            "/%41%42",
+            "/a//b",
+        ];
+        for base in [
+            "https://api.ashbyhq.com",
+            "http://127.0.0.1:8080",
+            "https://[::1]:9",
+        ] {
+            let origin = Origin::parse(base).unwrap();
+            for path in paths {
+                let want = reqwest::Url::parse(&format!("{}{path}", origin.as_str())).unwrap();
+                assert_eq!(origin.url_for(path), want, "{base} {path}");
+            }
         }
     }
 

@@ -5,6 +5,8 @@
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Origin {
     base: String,
+    /// `base` parsed, once: a request's URL is this with the path set.
+    url: reqwest::Url,
 }
 
 impl Origin {
@@ -53,14 +55,28 @@ impl Origin {
         if parsed.host_str().is_none_or(str::is_empty) {
             anyhow::bail!("`{url}` has no host");
         }
-        Ok(Origin { base })
+        Ok(Origin { base, url: parsed })
     }
 
     /// Ashby's production origin.
     pub fn ashby() -> Origin {
-        Origin {
-            base: "https://api.ashbyhq.com".into(),
+        match Origin::parse("https://api.ashbyhq.com") {
+            Ok(o) => o,
+            Err(e) => unreachable!("Ashby's origin is refused: {e}"),
         }
+    }
+
+    /// The URL of a checked path (see `check_path`) on this origin, without
+    /// parsing the origin again: the same URL as parsing `base` + `path`.
+    pub fn url_for(&self, path: &str) -> reqwest::Url {
+        let mut url = self.url.clone();
+        let (p, q) = match path.split_once('?') {
+            Some((p, q)) => (p, Some(q)),
+            None => (path, None),
+        };
+        url.set_path(p);
+        url.set_query(q);
+        url
     }
 
     /// `scheme://host[:port]`.

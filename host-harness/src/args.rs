@@ -184,14 +184,15 @@ impl Delivery {
     /// With `--coordination`, makes Redis this process's circuit store. It
     /// must run before the first circuit is made (the offline config check
     /// instantiates the component, which makes one), so `send` and `replay`
-    /// call it first.
-    pub fn install_circuit_store(&self) -> anyhow::Result<()> {
-        if let Some(url) = self.coordination.as_deref() {
-            install_shared_circuit(
-                &Coordination::new(url, self.workers).context("--coordination")?,
-            )?;
-        }
-        Ok(())
+    /// call it first. Returns the coordination, which [`Delivery::options`]
+    /// takes (one connection and one set of warnings per process).
+    pub fn install_circuit_store(&self) -> anyhow::Result<Option<Coordination>> {
+        let Some(url) = self.coordination.as_deref() else {
+            return Ok(None);
+        };
+        let c = Coordination::new(url, self.workers).context("--coordination")?;
+        install_shared_circuit(&c)?;
+        Ok(Some(c))
     }
 
     /// The rate per key and, with a Redis URL, the coordination that
@@ -217,11 +218,13 @@ impl Delivery {
         })
     }
 
-    /// The delivery options these flags and the limit flags ask for. (The
+    /// The delivery options these flags and the limit flags ask for, with
+    /// the coordination [`Delivery::install_circuit_store`] made. (The
     /// delivery loop keeps its chunks within `--max-records-per-call`.)
     pub fn options(
         &self,
         limits: &LimitArgs,
+        coordination: Option<Coordination>,
         dead_letter: Option<PathBuf>,
         total_hint: Option<u64>,
         reopen: impl Fn() -> anyhow::Result<input::Items> + Send + Sync + 'static,
@@ -254,12 +257,7 @@ impl Delivery {
             progress: crate::progress::on_stderr(o.progress),
             limits: limits.apply(Limits {
                 rate: Some(destination_host::rate::Rate::parse(&self.rate).context("--rate")?),
-                coordination: self
-                    .coordination
-                    .as_deref()
-                    .map(|url| Coordination::new(url, self.workers))
-                    .transpose()
-                    .context("--coordination")?,
+                coordination,
                 ..Limits::default()
             }),
             ..Options::default()

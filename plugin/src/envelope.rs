@@ -7,7 +7,12 @@
 
 use crate::schema::truncate;
 use crate::types::HttpError;
+use serde::Deserialize;
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
+
+mod results;
+pub use results::Results;
 
 /// Retry codes that mean "the remote asked us to slow down": after one, a
 /// `send` call makes no further requests.
@@ -28,8 +33,9 @@ pub enum Verdict {
     Delivered {
         /// The id to report, when known.
         id: Option<String>,
-        /// Ashby's `results` (null when absent).
-        results: Value,
+        /// Ashby's `results` as it arrived (null when absent), parsed only
+        /// when a caller needs more than the id.
+        results: Results,
     },
     /// Permanent failure.
     Rejected {
@@ -112,8 +118,8 @@ impl Verdict {
 pub struct Envelope {
     /// The `success` flag.
     pub success: bool,
-    /// `results`, null when absent.
-    pub results: Value,
+    /// `results` as it arrived, null when absent.
+    pub results: Results,
     /// `warnings`, empty when absent.
     pub warnings: Vec<Value>,
     /// The error code (see [`error_of`]), `None` on success.
@@ -124,29 +130,57 @@ pub struct Envelope {
     pub request_id: Option<String>,
 }
 
+/// The envelope's members as they arrive; `results` is kept as text (the
+/// answer to a create can be a whole candidate, and most records need only
+/// its id). Other members are ignored.
+#[derive(Deserialize)]
+struct Wire<'a> {
+    success: Option<bool>,
+    #[serde(borrow)]
+    results: Option<&'a RawValue>,
+    warnings: Option<Value>,
+    #[serde(rename = "errorInfo")]
+    error_info: Option<Value>,
+    errors: Option<Value>,
+    message: Option<Value>,
+}
+
 /// Parses a body as Ashby's envelope: a JSON object with a boolean
 /// `success`. Anything else is `None`.
 pub fn parse_envelope(body: &[u8]) -> Option<Envelope> {
-    let Ok(Value::Object(mut obj)) = serde_json::from_slice::<Value>(body) else {
+    // A struct also deserializes from a JSON array; only an object is an
+    // envelope.
+    if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
         return None;
-    };
-    let success = obj.get("success")?.as_bool()?;
-    let (error_code, error_message) = if success {
-        (None, None)
-    } else {
-        let (c, m) = error_of(&obj);
-        (Some(c), Some(m))
-    };
-    let request_id = obj
-        .get("errorInfo")
+    }
+    let wire: Wire<'_> = serde_json::from_slice(body).ok()?;
+    let success = wire.success?;
+    let request_id = wire
+        .error_info
+        .as_ref()
         .and_then(|i| i.get("requestId"))
         .and_then(Value::as_str)
         .map(str::to_owned);
-    // Moved out, not cloned: the rest of the envelope is dropped here.
+    let (error_code, error_message) = if success {
+        (None, None)
+    } else {
+        let mut obj = Map::new();
+        for (k, v) in [
+            ("errorInfo", wire.error_info),
+            ("errors", wire.errors),
+            ("message", wire.message),
+        ] {
+            if let Some(v) = v {
+                obj.insert(k.to_owned(), v);
+            }
+        }
+        let (c, m) = error_of(&obj);
+        (Some(c), Some(m))
+    };
     Some(Envelope {
         success,
-        results: obj.remove("results").unwrap_or(Value::Null),
-        warnings: match obj.remove("warnings") {
+        results: Results::from_raw(wire.results),
+        warnings: match wire.warnings {
             Some(Value::Array(w)) => w,
             _ => Vec::new(),
         },
@@ -225,8 +259,8 @@ pub fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str
 
 /// The id in `results` under `key`, when `results` is an object and the
 /// value is a string.
-pub fn result_id(results: &Value, key: Option<&str>) -> Option<String> {
-    key.and_then(|k| results.as_object()?.get(k)?.as_str().map(str::to_owned))
+pub fn result_id(results: &Results, key: Option<&str>) -> Option<String> {
+    key.and_then(|k| results.id_under(k))
 }
 
 /// What a non-envelope or error body says, for messages: an envelope's
@@ -712,7 +746,7 @@ mod tests {
     fn envelope_fields() {
         let env = parse_envelope(br#"{"success":true,"results":{"id":"a"},"warnings":["unable_to_add_application_metadata"]}"#).unwrap();
         assert!(env.success);
-        assert_eq!(env.results, json!({"id": "a"}));
+        assert_eq!(env.results.value(), json!({"id": "a"}));
         assert_eq!(
             env.warnings,
             vec![json!("unable_to_add_application_metadata")]

@@ -1,7 +1,7 @@
 //! The state one run's workers share: options, counters, the halt, the
 //! bound on records in flight, and the outputs.
 
-use super::pause::OutageClock;
+use super::outage::OutageClock;
 use super::sinks::{Sinks, lock};
 use super::{HaltInfo, Options};
 use crate::circuit::Circuit;
@@ -10,9 +10,15 @@ use crate::metrics::FlowMetrics;
 use crate::sandbox::StepDone;
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use tokio::sync::Semaphore;
+use std::sync::{Arc, Mutex};
+use tokio::sync::{Semaphore, mpsc};
+
+/// Records handed to one `send` call; `None` tells a worker to stop.
+pub(super) type Job = Option<Vec<Pending>>;
+
+/// The queue workers take jobs from, and put retries back on.
+pub(super) type Jobs = Arc<tokio::sync::Mutex<mpsc::UnboundedReceiver<Job>>>;
 
 /// A record handed to `send`, with what the loop knows about it.
 #[derive(Clone)]
@@ -80,6 +86,10 @@ pub(super) struct Flow {
     pub(super) circuit: Circuit,
     /// This flow's pauses for outages.
     pub(super) outage: OutageClock,
+    /// Whether the destination publishes response records (its configure
+    /// summary's `response-webhook`): when not, `on-response` is never
+    /// called, which spares copying every exchange into the guest.
+    pub(super) publishes: bool,
 }
 
 impl Flow {
@@ -99,6 +109,7 @@ impl Flow {
             metrics,
             circuit,
             outage: OutageClock::default(),
+            publishes: true,
             opts,
             counts: Counters::default(),
             sinks,

@@ -12,6 +12,7 @@
 //! share.
 
 mod flow;
+mod outage;
 mod outcomes;
 mod pause;
 pub mod progress;
@@ -254,7 +255,7 @@ async fn run_in_span(
 ) -> anyhow::Result<Report> {
     let start = Instant::now();
     let s = start_run(sandbox, tenant, config, opts).await?;
-    let (job_tx, job_rx) = mpsc::unbounded_channel::<worker::Job>();
+    let (job_tx, job_rx) = mpsc::unbounded_channel::<flow::Job>();
     let job_rx = Arc::new(tokio::sync::Mutex::new(job_rx));
     let mut workers = tokio::task::JoinSet::new();
     let concurrency = s.guests.len();
@@ -385,14 +386,16 @@ async fn start_run(
     // while retries wait, bounded so memory stays flat on a huge input.
     let in_flight_cap = (concurrency * chunk_size * 4).max(64);
     let sinks = Sinks::open(&opts.dead_letter, &opts.responses, journal, webhook)?;
+    let mut flow = Flow::new(
+        opts,
+        sinks,
+        in_flight_cap,
+        crate::circuit::for_origin(&tenant.origin),
+        sandbox.metrics().flow(&tenant.name),
+    );
+    flow.publishes = summary.response_webhook;
     Ok(Started {
-        flow: Arc::new(Flow::new(
-            opts,
-            sinks,
-            in_flight_cap,
-            crate::circuit::for_origin(&tenant.origin),
-            sandbox.metrics().flow(&tenant.name),
-        )),
+        flow: Arc::new(flow),
         guests,
         earlier,
         chunk_size,

@@ -3,8 +3,7 @@
 //! record (every call of a multi-call record, in order); count unknown
 //! fields; journal what became final.
 
-use super::flow::{Flow, Pending, add, record_value};
-use super::worker::Job;
+use super::flow::{Flow, Job, Pending, add, record_value};
 use crate::journal::{Done, Entry};
 use crate::retry::parse_retry_after;
 use crate::sandbox::{Exchange, Guest, Outcome, RecordOutcome, Retry, StepDone};
@@ -99,7 +98,9 @@ pub(super) async fn handle_outcomes(
             Outcome::Retry(r) => on_retry(flow, &mut t, p, r),
         }
     }
-    publish(guest, flow, t.published).await;
+    if flow.publishes {
+        publish(guest, flow, t.published).await;
+    }
     flow.sinks.commit(t.finished);
     flow.release(t.done);
     schedule_retry(flow, tx, t.retry_later, t.retry_after);

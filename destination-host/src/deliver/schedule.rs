@@ -2,9 +2,8 @@
 //! bad ones are dead-lettered at once, journaled ones are skipped, and good
 //! ones go to the workers in chunks, bounded by the in-flight permits.
 
-use super::flow::{Flow, Pending, add};
+use super::flow::{Flow, Job, Pending, add};
 use super::progress::Reporter;
-use super::worker::Job;
 use crate::input::{InputItem, Items};
 use crate::journal::{self, Done, Entry};
 use std::collections::HashMap;

@@ -2,7 +2,7 @@
 //! faults (a fresh instance, then each record of the failed call alone;
 //! restarts back off within the flow's crash budget).
 
-use super::flow::{Flow, Pending, add};
+use super::flow::{Flow, Job, Jobs, Pending, add};
 use super::outcomes::handle_outcomes;
 use super::pause::{Gate, gate};
 use crate::sandbox::{Guest, GuestFault, InputRecord, RecordOutcome, Sandbox, Tenant};
@@ -13,12 +13,6 @@ use tokio::sync::mpsc;
 
 /// The longest pause before re-instantiating a trapped component.
 const MAX_RESTART_PAUSE: Duration = Duration::from_secs(5);
-
-/// Records handed to one `send` call; `None` tells a worker to stop.
-pub(super) type Job = Option<Vec<Pending>>;
-
-/// The queue workers take jobs from, and put retries back on.
-pub(super) type Jobs = Arc<tokio::sync::Mutex<mpsc::UnboundedReceiver<Job>>>;
 
 /// What a worker needs to replace its instance.
 pub(super) struct Make<'a> {

@@ -7,8 +7,11 @@ use crate::out;
 use destination_host::sandbox::{CheckReport, CheckStatus, Limits, Sandbox, Tenant};
 use std::path::{Path, PathBuf};
 
-/// `check --config C [--base-url URL]`: exit 0 when no check failed, 2 when
-/// one did (a check that cannot tell is `unknown` and does not fail).
+/// `check --config C [--base-url URL]`: exit 0 when no check failed and the
+/// key was verified, 2 otherwise. A check that cannot tell is `unknown` and
+/// does not fail (the `permission` check of a key that may not read its own
+/// scopes), but an `auth` check that could not ask the origin (unreachable,
+/// an unexpected answer) leaves the credential unverified: exit 2.
 pub async fn run(
     config: &Path,
     base_url: Option<String>,
@@ -42,11 +45,16 @@ pub async fn run(
             ))?;
         }
     }
-    Ok(if reports.iter().any(|r| r.status == CheckStatus::Failed) {
-        2
-    } else {
-        0
-    })
+    let unverified = reports
+        .iter()
+        .any(|r| r.name == "auth" && r.status != CheckStatus::Ok);
+    Ok(
+        if unverified || reports.iter().any(|r| r.status == CheckStatus::Failed) {
+            2
+        } else {
+            0
+        },
+    )
 }
 
 /// The word for a status in the table.

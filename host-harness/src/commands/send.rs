@@ -38,6 +38,7 @@ pub async fn send(
     let again = src.clone();
     let opts = delivery.options(
         &common.limits,
+        run.coordination.clone(),
         dead_letter.clone(),
         input::count(&src),
         move || input::open_source(&again),
@@ -70,6 +71,7 @@ pub async fn replay(
     let path = common.input.clone();
     let opts = delivery.options(
         &common.limits,
+        run.coordination.clone(),
         own_dead_letter.clone(),
         Some(letters.records),
         move || Ok(input::open_dead_letters(&path)?.items),
@@ -123,13 +125,15 @@ struct Prepared {
     config: String,
     cells: input::CellTypes,
     summary_file: Option<(PathBuf, std::fs::File)>,
+    /// `--coordination`'s Redis, connected once for the circuit and the rate.
+    coordination: Option<destination_host::coordination::Coordination>,
 }
 
 impl Prepared {
     /// Loads the component, checks the config offline (before any mock
     /// starts) and creates the summary file.
     async fn new(common: &Common, delivery: &Delivery) -> anyhow::Result<Prepared> {
-        delivery.install_circuit_store()?;
+        let coordination = delivery.install_circuit_store()?;
         let o = &delivery.outputs;
         let runtime = load_sandbox(&common.plugin)?;
         let wants = o.responses.is_some() || o.responses_url.is_some();
@@ -152,11 +156,33 @@ impl Prepared {
             None => None,
         };
         Ok(Prepared {
+            coordination,
             cells: config::cell_types(&config, builtin),
             runtime,
             config,
             summary_file,
         })
+    }
+
+    /// Prints the summary on stdout and writes the summary file; returns 2
+    /// when the file could not be written, else 0.
+    fn summary_out(&self, s: &deliver::Summary) -> anyhow::Result<u8> {
+        let text = serde_json::to_string_pretty(s)?;
+        crate::out::line(&text)?;
+        let Some((p, f)) = &self.summary_file else {
+            return Ok(0);
+        };
+        use std::io::Write as _;
+        let mut f = f;
+        if let Err(e) = writeln!(f, "{text}").and_then(|_| f.sync_all()) {
+            tracing::error!(
+                name: "destination.output.failed",
+                "error: cannot write the summary to {} ({e}); it is on stdout above",
+                p.display()
+            );
+            return Ok(2);
+        }
+        Ok(0)
     }
 
     /// Sends, then prints the summary and the verdict; returns the exit code.
@@ -176,15 +202,23 @@ impl Prepared {
             let failed =
                 super::check::preflight(&self.runtime, &tenant, &opts.limits, &self.config).await?;
             if let Some(r) = failed {
+                // Every record is reported, as not attempted.
+                let n = tokio::task::spawn_blocking(move || items.count() as u64).await?;
+                let summary = deliver::Summary {
+                    input: n,
+                    not_attempted: n,
+                    ..deliver::Summary::default()
+                };
+                let code = self.summary_out(&summary)?.max(2);
                 tracing::error!(
                     name: "destination.run.preflight_failed",
-                    "error: preflight check `auth` failed ({}): {} {} Nothing was sent \
-                     (--no-preflight skips this check).",
+                    "error: preflight check `auth` failed ({}): {} {} Nothing was sent: {n} \
+                     record(s) not attempted (--no-preflight skips this check).",
                     one_line(&r.code),
                     one_line(&r.message),
                     one_line(&r.action)
                 );
-                return Ok(2);
+                return Ok(code);
             }
         }
         let signal = opts.stop.clone().map(on_signals).transpose()?;
@@ -193,8 +227,7 @@ impl Prepared {
             tracing::warn!(name: "destination.config.warning", "warning: {}", one_line(w));
         }
         let s = &report.summary;
-        let text = serde_json::to_string_pretty(s)?;
-        crate::out::line(&text)?;
+        let written = self.summary_out(s)?;
         let mut code = warn_after(&report);
         if report.stopped {
             let (name, sig_code) = signal.map_or(("a signal", 130), |s| s.first());
@@ -206,17 +239,8 @@ impl Prepared {
             );
             code = sig_code;
         }
-        if let Some((p, f)) = self.summary_file {
-            use std::io::Write as _;
-            let mut f = f;
-            if let Err(e) = writeln!(f, "{text}").and_then(|_| f.sync_all()) {
-                tracing::error!(
-                    name: "destination.output.failed",
-                    "error: cannot write the summary to {} ({e}); it is on stdout above",
-                    p.display()
-                );
-                code = 2;
-            }
+        if written != 0 {
+            code = written;
         }
         if let Some(e) = &report.output_error {
             tracing::error!(name: "destination.output.failed", "error: {}", one_line(&e.to_string()));

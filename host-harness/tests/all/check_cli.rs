@@ -81,6 +81,32 @@ fn check_prints_a_table_and_exits_2_when_a_check_fails() {
 }
 
 #[test]
+fn check_exits_2_when_the_origin_cannot_be_asked() {
+    // A port nothing listens on: the key cannot be verified.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dir = tempfile::tempdir().unwrap();
+    let config = write(dir.path(), "c.json", r#"{"template":"create-candidate"}"#);
+    let out = bin()
+        .env("ASHBY_API_KEY", KEY)
+        .args([
+            "check",
+            "--base-url",
+            &format!("http://127.0.0.1:{port}"),
+            "--config",
+        ])
+        .arg(&config)
+        .output()
+        .unwrap();
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(text.contains("remote_unavailable"), "{text}");
+}
+
+#[test]
 fn a_wrong_key_halts_send_and_replay_before_any_write() {
     let mock = mock_granting(None);
     let dir = tempfile::tempdir().unwrap();
@@ -102,9 +128,9 @@ fn a_wrong_key_halts_send_and_replay_before_any_write() {
             .output()
             .unwrap()
     };
-    for out in [
-        run(&["send", "--input"], &[&input]),
-        run(&["replay", "--dead-letter"], &[&dead]),
+    for (out, n) in [
+        (run(&["send", "--input"], &[&input]), 100),
+        (run(&["replay", "--dead-letter"], &[&dead]), 1),
     ] {
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{err}");
@@ -112,7 +138,15 @@ fn a_wrong_key_halts_send_and_replay_before_any_write() {
             err.contains("preflight check `auth` failed (key_rejected)"),
             "{err}"
         );
-        assert!(err.contains("Nothing was sent"), "{err}");
+        assert!(
+            err.contains(&format!("Nothing was sent: {n} record(s) not attempted")),
+            "{err}"
+        );
+        // Every record is still reported: the summary says not attempted.
+        let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(summary["input"], n, "{summary}");
+        assert_eq!(summary["not_attempted"], n, "{summary}");
+        assert_eq!(summary["delivered"], 0, "{summary}");
     }
     let paths: Vec<String> = mock.requests().into_iter().map(|r| r.path).collect();
     assert_eq!(paths, ["/apiKey.info", "/apiKey.info"], "no write request");

@@ -120,10 +120,12 @@ fn auth(verdict: Verdict) -> CheckReport {
         return r;
     }
     let message = match &verdict {
-        Verdict::Delivered { results, .. } => match results.get("title").and_then(Value::as_str) {
-            Some(t) => format!("Ashby accepted the API key \"{t}\"."),
-            None => "Ashby accepted the API key.".to_owned(),
-        },
+        Verdict::Delivered { results, .. } => {
+            match results.value().get("title").and_then(Value::as_str) {
+                Some(t) => format!("Ashby accepted the API key \"{t}\"."),
+                None => "Ashby accepted the API key.".to_owned(),
+            }
+        }
         _ => format!(
             "Ashby accepted the API key (it lacks {API_KEY_INFO_PERMISSION}, so its details cannot be read)."
         ),
@@ -136,11 +138,16 @@ fn permission(config: &Config, verdict: Verdict) -> CheckReport {
         return r;
     }
     let needed = config.permissions();
-    let scopes: Option<Vec<&str>> = match &verdict {
+    let scopes: Option<Vec<String>> = match &verdict {
         Verdict::Delivered { results, .. } => results
+            .value()
             .get("scopes")
             .and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(Value::as_str).collect()),
+            .map(|a| {
+                a.iter()
+                    .filter_map(|s| s.as_str().map(str::to_owned))
+                    .collect()
+            }),
         _ => None,
     };
     let Some(scopes) = scopes else {

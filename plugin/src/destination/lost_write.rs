@@ -125,6 +125,7 @@ fn candidate_by_email(t: &mut impl Transport, email: &str, like: &PlannedRequest
     let Verdict::Delivered { results, .. } = &verdict else {
         return Found::Failed(outcome_of(verdict, ex, false));
     };
+    let results = results.value();
     let found: Vec<&str> = results
         .as_array()
         .map(|a| a.iter().filter_map(|c| c.get("id")?.as_str()).collect())
@@ -162,6 +163,7 @@ fn application_by(
         return Found::Failed(outcome_of(verdict, ex, false));
     };
     let ids: Vec<String> = results
+        .value()
         .get("applicationIds")
         .and_then(Value::as_array)
         .map(|a| {
@@ -176,7 +178,7 @@ fn application_by(
         let Verdict::Delivered { results, .. } = &verdict else {
             return Found::Failed(outcome_of(verdict, ex, false));
         };
-        if results.pointer("/job/id").and_then(Value::as_str) == Some(job)
+        if results.value().pointer("/job/id").and_then(Value::as_str) == Some(job)
             && let Some(exchange) = ex
         {
             return Found::Yes(Outcome::Delivered(Delivered {

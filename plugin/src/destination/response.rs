@@ -42,7 +42,9 @@ impl Destination {
         let verdict = envelope::classify(exchange.status, &exchange.headers, body, key, permission);
         let id = match (&verdict, rule) {
             (Verdict::Delivered { id, .. }, IdRule::Key(_)) => id.clone(),
-            (Verdict::Delivered { results, .. }, IdRule::SingleMatch) => single_match(results),
+            (Verdict::Delivered { results, .. }, IdRule::SingleMatch) => {
+                single_match(&results.value())
+            }
             _ => None,
         };
         Ok(Some(object_json(&record(exchange, &verdict, id))))
@@ -117,7 +119,7 @@ fn record(exchange: &Exchange, verdict: &Verdict, id: Option<String>) -> Map<Str
     out.insert("request_id".into(), text(request_id));
     out.insert(
         "results".into(),
-        env.as_ref().map_or(Value::Null, |e| e.results.clone()),
+        env.as_ref().map_or(Value::Null, |e| e.results.value()),
     );
     out.insert(
         "warnings".into(),

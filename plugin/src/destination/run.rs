@@ -73,7 +73,7 @@ impl Destination {
             match (verdict, exchange) {
                 (Verdict::Delivered { id, results: r }, Some(exchange)) if k + 1 < total => {
                     done.push(StepDone { id, exchange });
-                    results.push((step, r));
+                    results.push((step, r.value()));
                 }
                 (Verdict::Delivered { id, .. }, Some(exchange)) => {
                     let id = done.iter().find_map(|d| d.id.clone()).or(id);
@@ -145,6 +145,7 @@ impl Destination {
         let Verdict::Delivered { results, .. } = &verdict else {
             return outcome_of(verdict, search_exchange, false);
         };
+        let results = results.value();
         let Some(found) = results.as_array() else {
             return rejected(
                 "invalid_response",
