@@ -270,6 +270,32 @@ where
     Ok(median(times))
 }
 
+/// Times `a` and `b` alike: after one warm-up each, `iters` rounds that
+/// run both, in alternating order, so that a slow spell of a shared
+/// machine falls on both sides; the medians of each.
+async fn timed_pair<A, B>(iters: usize, mut a: A, mut b: B) -> anyhow::Result<(f64, f64)>
+where
+    A: AsyncFnMut() -> anyhow::Result<()>,
+    B: AsyncFnMut() -> anyhow::Result<()>,
+{
+    a().await?;
+    b().await?;
+    let (mut ta, mut tb) = (Vec::with_capacity(iters), Vec::with_capacity(iters));
+    for i in 0..iters {
+        for first in [i % 2 == 0, i % 2 != 0] {
+            let t = Instant::now();
+            if first {
+                a().await?;
+                ta.push(t.elapsed().as_secs_f64());
+            } else {
+                b().await?;
+                tb.push(t.elapsed().as_secs_f64());
+            }
+        }
+    }
+    Ok((median(ta), median(tb)))
+}
+
 /// Target 1: per-record cost, component vs native.
 async fn native(plugin: &Path, quick: bool) -> anyhow::Result<Vec<Row>> {
     let (batch, iters) = if quick { (50, 3) } else { (1_000, 40) };
@@ -301,44 +327,50 @@ async fn native(plugin: &Path, quick: bool) -> anyhow::Result<Vec<Row>> {
         })
         .collect();
 
-    let wasm_sample = timed(iters, async || {
-        let s = inst
-            .sample(recs.clone())
-            .await
-            .map_err(|f| anyhow::anyhow!("{f}"))?
-            .map_err(|e| anyhow::anyhow!("{e:?}"))?;
-        anyhow::ensure!(s.requests.len() == recs.len(), "sample planned too few");
-        Ok(())
-    })
+    let (wasm_sample, native_sample) = timed_pair(
+        iters,
+        async || {
+            let s = inst
+                .sample(recs.clone())
+                .await
+                .map_err(|f| anyhow::anyhow!("{f}"))?
+                .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+            anyhow::ensure!(s.requests.len() == recs.len(), "sample planned too few");
+            Ok(())
+        },
+        async || {
+            let s = std::hint::black_box(dest.sample(std::hint::black_box(&core_recs)));
+            anyhow::ensure!(s.requests.len() == core_recs.len());
+            Ok(())
+        },
+    )
     .await?;
-    let wasm_send = timed(iters, async || {
-        let out = inst
-            .send(recs.clone())
-            .await
-            .map_err(|f| anyhow::anyhow!("{f}"))?
-            .map_err(|e| anyhow::anyhow!("{e:?}"))?;
-        anyhow::ensure!(
-            out.iter()
-                .all(|o| matches!(o.outcome, destination_host::sandbox::Outcome::Delivered(_))),
-            "not every record was delivered"
-        );
-        Ok(())
-    })
+    let (wasm_send, native_send) = timed_pair(
+        iters,
+        async || {
+            let out = inst
+                .send(recs.clone())
+                .await
+                .map_err(|f| anyhow::anyhow!("{f}"))?
+                .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+            anyhow::ensure!(
+                out.iter()
+                    .all(|o| matches!(o.outcome, destination_host::sandbox::Outcome::Delivered(_))),
+                "not every record was delivered"
+            );
+            Ok(())
+        },
+        async || {
+            let out =
+                std::hint::black_box(dest.send(&mut transport, std::hint::black_box(&core_recs)));
+            anyhow::ensure!(out.len() == core_recs.len());
+            Ok(())
+        },
+    )
     .await?;
-    let native_sample = timed(iters, async || {
-        let s = std::hint::black_box(dest.sample(std::hint::black_box(&core_recs)));
-        anyhow::ensure!(s.requests.len() == core_recs.len());
-        Ok(())
-    })
-    .await?;
-    let native_send = timed(iters, async || {
-        let out = std::hint::black_box(dest.send(&mut transport, std::hint::black_box(&core_recs)));
-        anyhow::ensure!(out.len() == core_recs.len());
-        Ok(())
-    })
-    .await?;
-    // What deliver.rs does after every exchange: one on-response call, even
-    // with the webhook off (this config has it off).
+    // What an on-response call costs with the webhook off (this config has
+    // it off): the delivery loop makes none then (the configure summary
+    // says so), but a host that ignores the summary pays this per exchange.
     let exchanges: Vec<destination_host::sandbox::Exchange> = inst
         .send(recs.clone())
         .await
@@ -373,8 +405,8 @@ async fn native(plugin: &Path, quick: bool) -> anyhow::Result<Vec<Row>> {
                 us(wasm_sample),
                 us(native_sample)
             ),
-            "≤ 1.5x",
-            check(wasm_sample / native_sample <= 1.5),
+            "≤ 1.2x",
+            check(wasm_sample / native_sample <= 1.2),
         ),
         row(
             "1. send (canned in-process transport), component / native",
@@ -384,8 +416,8 @@ async fn native(plugin: &Path, quick: bool) -> anyhow::Result<Vec<Row>> {
                 us(wasm_send),
                 us(native_send)
             ),
-            "≤ 1.5x",
-            check(wasm_send / native_send <= 1.5),
+            "≤ 1.2x",
+            check(wasm_send / native_send <= 1.2),
         ),
         row(
             "1. on-response per exchange through the component, webhook off",

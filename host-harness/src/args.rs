@@ -103,8 +103,9 @@ pub struct Delivery {
     /// (e.g. 127.0.0.1:9464; port 0 picks one, logged at start).
     #[arg(long, value_name = "ADDR")]
     pub metrics_addr: Option<String>,
-    /// Share the key's --rate and 429 pause with every process pointing at
-    /// this Redis (redis://HOST:PORT/DB). Default: kept in this process.
+    /// Share the key's --rate, 429 pause and the origin's outage circuit with
+    /// every process pointing at this Redis (redis://HOST:PORT/DB). Default:
+    /// kept in this process.
     #[arg(long, value_name = "URL")]
     pub coordination: Option<String>,
     /// Processes sharing the key through --coordination: while Redis is

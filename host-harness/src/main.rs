@@ -168,6 +168,10 @@ enum Command {
         /// process pointing at this Redis (redis://HOST:PORT/DB), as `send` does.
         #[arg(long, value_name = "URL")]
         coordination: Option<String>,
+        /// Processes sharing the key through --coordination: while Redis is
+        /// down, each paces itself at --rate divided by N.
+        #[arg(long, value_name = "N", default_value_t = 1, requires = "coordination", value_parser = clap::value_parser!(u32).range(1..=10_000))]
+        workers: u32,
         #[command(flatten)]
         limits: LimitArgs,
     },
@@ -314,9 +318,11 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
             plugin,
             rate,
             coordination,
+            workers,
             limits,
         } => {
-            let shared = args::Delivery::shared_limits(&rate, coordination.as_deref(), 1)?;
+            let shared = args::Delivery::shared_limits(&rate, coordination.as_deref(), workers)?;
+            let pacing = ui::pacing_flags(&rate, coordination.as_deref(), workers);
             ui::run(ui::UiArgs {
                 port,
                 config,
@@ -324,6 +330,7 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
                 base_url,
                 plugin,
                 limits: limits.apply(shared),
+                pacing,
             })
             .await
         }

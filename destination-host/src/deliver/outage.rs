@@ -1,6 +1,6 @@
 //! A flow's pauses for outages: how many, how long, told once each on the
-//! log. A leaf: the gate ([`super::pause`]) reports to it and the flow
-//! ([`super::flow`]) owns it.
+//! log. Below the gate ([`super::pause`]), which reports to it, and the flow
+//! ([`super::flow`]), which owns it.
 
 use super::sinks::lock;
 use std::sync::Mutex;

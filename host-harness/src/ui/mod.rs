@@ -37,6 +37,26 @@ pub struct UiArgs {
     pub plugin: Option<PathBuf>,
     /// Per-instance sandbox limits.
     pub limits: Limits,
+    /// `--rate`, `--coordination` and `--workers` as given (when not the
+    /// defaults), for the `send` command line Save shows.
+    pub pacing: Vec<String>,
+}
+
+/// The pacing flags `ui` was started with, as `send` takes them; a Redis
+/// URL that carries a password is shown as `$REDIS_URL`, never spelled out.
+pub fn pacing_flags(rate: &str, coordination: Option<&str>, workers: u32) -> Vec<String> {
+    let mut words = Vec::new();
+    if rate != "1000/min" {
+        words.extend(["--rate".to_owned(), rate.to_owned()]);
+    }
+    if let Some(url) = coordination {
+        let shown = if url.contains('@') { "$REDIS_URL" } else { url };
+        words.extend(["--coordination".to_owned(), shown.to_owned()]);
+        if workers != 1 {
+            words.extend(["--workers".to_owned(), workers.to_string()]);
+        }
+    }
+    words
 }
 
 /// Everything the handlers share; read-only after start.

@@ -50,6 +50,11 @@ fn command_line(ui: &Ui) -> String {
         words.extend(["--plugin".into(), path(&ui.args.plugin, "")]);
     }
     let mut line: Vec<String> = words.iter().map(|w| quoted(w)).collect();
+    // `$REDIS_URL` stays a variable for the shell to expand.
+    line.extend(ui.args.pacing.iter().map(|w| match w.as_str() {
+        "$REDIS_URL" => "\"$REDIS_URL\"".to_owned(),
+        w => quoted(w),
+    }));
     if ui.args.base_url.is_some() {
         line.insert(0, "ASHBY_API_KEY=...".into());
     }

@@ -275,6 +275,13 @@ fn redis_killed_mid_run_loses_no_record_and_each_process_paces_at_its_share() {
         assert!(e.contains("coordination: Redis at 127.0.0.1:"), "{e}");
         assert!(e.contains("locally at the rate divided by 2"), "{e}");
         assert!(e.contains("answers again"), "{e}");
+        // One connection's health per process: each switch is told once.
+        assert_eq!(e.matches("answers again").count(), 1, "{e}");
+        assert_eq!(
+            e.matches("coordination: Redis at 127.0.0.1:").count(),
+            2,
+            "{e}"
+        );
     }
     // Without Redis each paced itself at 10/s ÷ 2 from a full local bucket
     // (5): together within the rate plus a second's burst again, and at

@@ -610,6 +610,8 @@ async fn the_api_key_is_nowhere_in_the_page_or_what_it_receives() {
             &examples("candidates.jsonl"),
             "--config",
             config.to_str().unwrap(),
+            "--rate",
+            "5/s",
         ],
         Some(KEY),
     );
@@ -650,6 +652,8 @@ async fn the_api_key_is_nowhere_in_the_page_or_what_it_receives() {
         command.contains(&want) && command.contains("--base-url"),
         "{command}"
     );
+    // The pacing `ui` was started with is `send`'s too.
+    assert!(command.ends_with("--rate 5/s"), "{command}");
     let saved: Value = serde_json::from_slice(&std::fs::read(&config).unwrap()).unwrap();
     let original: Value =
         serde_json::from_slice(&std::fs::read(examples("create-candidate.json")).unwrap()).unwrap();
