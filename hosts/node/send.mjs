@@ -14,15 +14,21 @@ import { preflightFailed } from './lib/preflight.mjs';
 import { oneLine } from './lib/text.mjs';
 import { run } from './lib/run.mjs';
 
-function report({ summary: s, halt, warnings, preflight: failed }, summaryPath) {
-  if (failed) {
-    console.error(preflightFailed(failed));
-    return 2;
-  }
-  for (const w of warnings) console.error(`warning: ${oneLine(w)}`);
+/** Prints the summary on stdout and writes it to the summary file. */
+function summaryOut(s, summaryPath) {
   const text = JSON.stringify(s, null, 2);
   if (summaryPath) writeFileSync(summaryPath, `${text}\n`);
   process.stdout.write(`${text}\n`);
+}
+
+function report({ summary: s, halt, warnings, preflight: failed }, summaryPath) {
+  if (failed) {
+    summaryOut(s, summaryPath);
+    console.error(preflightFailed(failed, s.not_attempted));
+    return 2;
+  }
+  for (const w of warnings) console.error(`warning: ${oneLine(w)}`);
+  summaryOut(s, summaryPath);
   for (const [field, n] of Object.entries(s.unknown_fields)) {
     console.error(`warning: ${n} record(s) carried the field \`${oneLine(field)}\`, which no call of the template takes; it was sent, left out or refused as the config's "unknown_fields" says`);
   }

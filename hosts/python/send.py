@@ -20,19 +20,26 @@ from ashby_host.run import run  # noqa: E402
 from ashby_host.text import one_line  # noqa: E402
 
 
-def report(result, summary_path) -> int:
-    """Prints the summary and the halt, and returns the exit code."""
-    if "preflight" in result:
-        print(preflight_failed(result["preflight"]), file=sys.stderr)
-        return 2
-    s, halt = result["summary"], result["halt"]
-    for w in result["warnings"]:
-        print(f"warning: {one_line(w)}", file=sys.stderr)
+def _summary_out(s, summary_path) -> None:
+    """Prints the summary on stdout and writes it to the summary file."""
     text = json.dumps(s, indent=2)
     if summary_path:
         with open(summary_path, "w", encoding="utf-8") as f:
             f.write(text + "\n")
     print(text, flush=True)
+
+
+def report(result, summary_path) -> int:
+    """Prints the summary and the halt, and returns the exit code."""
+    s = result["summary"]
+    if "preflight" in result:
+        _summary_out(s, summary_path)
+        print(preflight_failed(result["preflight"], s["not_attempted"]), file=sys.stderr)
+        return 2
+    halt = result["halt"]
+    for w in result["warnings"]:
+        print(f"warning: {one_line(w)}", file=sys.stderr)
+    _summary_out(s, summary_path)
     for field, n in s["unknown_fields"].items():
         print(f"warning: {n} record(s) carried the field `{one_line(field)}`, which no call of the template "
               "takes; it was sent, left out or refused as the config's \"unknown_fields\" says", file=sys.stderr)

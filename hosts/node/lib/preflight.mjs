@@ -32,7 +32,7 @@ export function preflight(inst) {
 }
 
 /** The line `host-harness send` ends with when the preflight failed. */
-export function preflightFailed(r) {
+export function preflightFailed(r, notAttempted) {
   return `error: preflight check \`auth\` failed (${oneLine(r.code)}): ${oneLine(r.message)} ${oneLine(r.action)} `
-    + 'Nothing was sent (--no-preflight skips this check).';
+    + `Nothing was sent: ${notAttempted} record(s) not attempted (--no-preflight skips this check).`;
 }

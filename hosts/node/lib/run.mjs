@@ -83,11 +83,21 @@ function checkAuth({ component, config, client, opts, bucket }) {
   return preflight(inst);
 }
 
+/** The summary of a run that sent nothing: all `n` records not attempted. */
+function notAttempted(n, start) {
+  return {
+    input: n, delivered: 0, dead_lettered: 0, not_attempted: n, requests: 0, retries: 0, resumed: 0,
+    rate_limited: 0, rate_limited_partner: 0, plugin_restarts: 0, unknown_fields: {},
+    elapsed_ms: Date.now() - start,
+  };
+}
+
 /**
  * Sends every item of `items` (an async iterable from input.mjs) through the
  * component for the tenant `{origin, key}`, after the `auth` preflight
  * (unless `opts.noPreflight`). Returns `{summary, halt, warnings}`, or
- * `{preflight}` (the failed check's report) when nothing was sent.
+ * `{preflight, summary}` (the failed check's report, every record not
+ * attempted) when nothing was sent.
  */
 export async function run({ component, config, items, tenant, opts: given }) {
   const start = Date.now();
@@ -105,7 +115,12 @@ export async function run({ component, config, items, tenant, opts: given }) {
   const flow = new Flow({ component, config, send, state, stats, opts });
   try {
     const failed = opts.noPreflight ? null : checkAuth({ component, config, client, opts, bucket });
-    if (failed) return { preflight: failed };
+    if (failed) {
+      // Every record is still reported: not attempted.
+      let n = 0;
+      for await (const _ of items) n += 1; // eslint-disable-line no-unused-vars
+      return { preflight: failed, summary: notAttempted(n, start) };
+    }
     const { inst, summary } = flow.configured();
     flow.inst = inst;
     flow.input = 0;

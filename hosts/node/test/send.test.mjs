@@ -161,8 +161,9 @@ test('a wrong key fails the auth preflight: exit 2, nothing sent', async () => {
     const r = await send({ config: { template: 'create-candidate' }, records, baseUrl: mock.baseUrl,
       key: 'a-wrong-key' });
     assert.equal(r.code, 2, r.stderr);
-    assert.equal(r.summary, null, 'no run, no summary');
-    assert.match(r.stderr, /error: preflight check `auth` failed \(\w+\): .*Nothing was sent/);
+    // Every record is still reported, as not attempted.
+    assert.deepEqual([r.summary.input, r.summary.not_attempted, r.summary.requests], [3, 3, 0]);
+    assert.match(r.stderr, /error: preflight check `auth` failed \(\w+\): .*Nothing was sent: 3 record\(s\) not attempted/);
     assert.deepEqual(r.deadLetters, []);
   } finally {
     mock.stop();

@@ -30,7 +30,8 @@ def preflight(inst):
     return None
 
 
-def preflight_failed(r) -> str:
+def preflight_failed(r, not_attempted: int) -> str:
     """The line `host-harness send` ends with when the preflight failed."""
     return (f"error: preflight check `auth` failed ({one_line(r.code)}): {one_line(r.message)} "
-            f"{one_line(r.action)} Nothing was sent (--no-preflight skips this check).")
+            f"{one_line(r.action)} Nothing was sent: {not_attempted} record(s) not attempted "
+            "(--no-preflight skips this check).")

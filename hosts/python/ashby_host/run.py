@@ -94,11 +94,21 @@ def _check_auth(component, config, client, opts, bucket):
     return preflight(inst)
 
 
+def _not_attempted(n: int, start: float) -> dict:
+    """The summary of a run that sent nothing: all `n` records not attempted."""
+    return {
+        "input": n, "delivered": 0, "dead_lettered": 0, "not_attempted": n, "requests": 0, "retries": 0,
+        "resumed": 0, "rate_limited": 0, "rate_limited_partner": 0, "plugin_restarts": 0,
+        "unknown_fields": {}, "elapsed_ms": int((time.monotonic() - start) * 1000),
+    }
+
+
 def run(component, config: str, items, origin: str, key: str, opts: Options) -> dict:
     """Sends every item (from inputs.open_input) through the component for
     the tenant `origin`/`key`, after the `auth` preflight (unless
     `opts.no_preflight`). Returns `{summary, halt, warnings}`, or
-    `{preflight}` (the failed check's report) when nothing was sent."""
+    `{preflight, summary}` (the failed check's report, every record not
+    attempted) when nothing was sent."""
     start = time.monotonic()
     client = Client(origin, basic_header(key), opts.timeout, opts.max_response_bytes)
     state, stats = _State(), _Stats()
@@ -108,7 +118,9 @@ def run(component, config: str, items, origin: str, key: str, opts: Options) -> 
     try:
         failed = None if opts.no_preflight else _check_auth(component, config, client, opts, bucket)
         if failed is not None:
-            return {"preflight": failed}
+            # Every record is still reported: not attempted.
+            n = sum(1 for _ in items)
+            return {"preflight": failed, "summary": _not_attempted(n, start)}
         flow.inst, summary = flow.configured()
         flow.input = 0
         size = min(max(opts.chunk, getattr(summary, "records-per-call") or 0, 1), opts.max_records_per_call)

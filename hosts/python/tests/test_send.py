@@ -129,8 +129,10 @@ def test_wrong_key_fails_the_auth_preflight_and_nothing_is_sent(tmp_path, mock):
     records = [{"name": f"Person {i}", "email": f"p{i}@example.com"} for i in range(3)]
     r = send(tmp_path, {"template": "create-candidate"}, records, mock.base_url, key="a-wrong-key")
     assert r["code"] == 2, r["stderr"]
-    assert r["summary"] is None, "no run, no summary"
-    assert re.search(r"error: preflight check `auth` failed \(\w+\): .*Nothing was sent", r["stderr"]), r["stderr"]
+    # Every record is still reported, as not attempted.
+    assert (r["summary"]["input"], r["summary"]["not_attempted"], r["summary"]["requests"]) == (3, 3, 0)
+    assert re.search(r"error: preflight check `auth` failed \(\w+\): .*Nothing was sent: 3 record\(s\) not attempted",
+                     r["stderr"]), r["stderr"]
     assert r["dead_letters"] == []
 
 
