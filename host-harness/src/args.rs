@@ -12,6 +12,9 @@ use destination_host::shared_circuit::RedisCircuitStore;
 use std::path::PathBuf;
 use std::time::Duration;
 
+/// `--rate`'s default: Ashby's published budget per key.
+pub const DEFAULT_RATE: &str = "1000/min";
+
 /// What to run: the config, the input and the component.
 #[derive(clap::Args, Clone)]
 #[command(next_help_heading = "Input")]
@@ -90,7 +93,7 @@ pub struct Delivery {
     #[arg(long, value_name = "N", default_value_t = RetryPolicy::default().max_attempts, value_parser = parse_attempts)]
     pub max_attempts: u32,
     /// Requests per API key: `N/s` or `N/min` (shared by every flow using the key).
-    #[arg(long, default_value = "1000/min")]
+    #[arg(long, default_value = DEFAULT_RATE)]
     pub rate: String,
     /// Against --base-url, do not run the `auth` check (one read) before
     /// the first write.

@@ -162,7 +162,7 @@ enum Command {
         #[arg(long)]
         plugin: Option<PathBuf>,
         /// Requests per API key for Send Test Data: `N/s` or `N/min`.
-        #[arg(long, default_value = "1000/min")]
+        #[arg(long, default_value = args::DEFAULT_RATE)]
         rate: String,
         /// Share the key's rate, 429 pause and outage circuit with every
         /// process pointing at this Redis (redis://HOST:PORT/DB), as `send` does.

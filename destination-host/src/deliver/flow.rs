@@ -99,6 +99,7 @@ impl Flow {
         in_flight_cap: usize,
         circuit: Circuit,
         metrics: FlowMetrics,
+        publishes: bool,
     ) -> Flow {
         metrics.set_circuit_state(if circuit.is_open() {
             crate::metrics::CircuitState::Open
@@ -109,7 +110,7 @@ impl Flow {
             metrics,
             circuit,
             outage: OutageClock::default(),
-            publishes: true,
+            publishes,
             opts,
             counts: Counters::default(),
             sinks,

@@ -386,16 +386,15 @@ async fn start_run(
     // while retries wait, bounded so memory stays flat on a huge input.
     let in_flight_cap = (concurrency * chunk_size * 4).max(64);
     let sinks = Sinks::open(&opts.dead_letter, &opts.responses, journal, webhook)?;
-    let mut flow = Flow::new(
-        opts,
-        sinks,
-        in_flight_cap,
-        crate::circuit::for_origin(&tenant.origin),
-        sandbox.metrics().flow(&tenant.name),
-    );
-    flow.publishes = summary.response_webhook;
     Ok(Started {
-        flow: Arc::new(flow),
+        flow: Arc::new(Flow::new(
+            opts,
+            sinks,
+            in_flight_cap,
+            crate::circuit::for_origin(&tenant.origin),
+            sandbox.metrics().flow(&tenant.name),
+            summary.response_webhook,
+        )),
         guests,
         earlier,
         chunk_size,

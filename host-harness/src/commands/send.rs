@@ -209,7 +209,8 @@ impl Prepared {
                     not_attempted: n,
                     ..deliver::Summary::default()
                 };
-                let code = self.summary_out(&summary)?.max(2);
+                // Exit 2 whether or not the summary file could be written.
+                self.summary_out(&summary)?;
                 tracing::error!(
                     name: "destination.run.preflight_failed",
                     "error: preflight check `auth` failed ({}): {} {} Nothing was sent: {n} \
@@ -218,7 +219,7 @@ impl Prepared {
                     one_line(&r.message),
                     one_line(&r.action)
                 );
-                return Ok(code);
+                return Ok(2);
             }
         }
         let signal = opts.stop.clone().map(on_signals).transpose()?;

@@ -46,7 +46,7 @@ pub struct UiArgs {
 /// URL that carries a password is shown as `$REDIS_URL`, never spelled out.
 pub fn pacing_flags(rate: &str, coordination: Option<&str>, workers: u32) -> Vec<String> {
     let mut words = Vec::new();
-    if rate != "1000/min" {
+    if rate != crate::args::DEFAULT_RATE {
         words.extend(["--rate".to_owned(), rate.to_owned()]);
     }
     if let Some(url) = coordination {
